@@ -1,0 +1,1 @@
+"""Data shipped with the mapper: sample articles, curated gazetteer additions and lexicons."""

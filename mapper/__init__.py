@@ -1,0 +1,82 @@
+"""frontline-mapper: read war reporting, map who claims control of what, and when.
+
+The pipeline runs one stage per module, each taking and returning documented frames
+(:mod:`mapper.schema`)::
+
+    articles, rejected = mapper.ingest.articles_from_paths([...])
+    mentions = mapper.mentions.mentions_from_articles(articles)
+    claims = mapper.extract.claims_from_articles(articles, mentions)
+    located = mapper.geocode.located_from_claims(claims, mentions=mentions)
+    timeline = mapper.timeline.timeline_from_located(located)
+    fmap = mapper.render.timeline_map(timeline, claims=located)
+
+or all at once: ``result = mapper.run(out="outputs")``.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+
+from mapper import (
+    datasets,
+    evaluate,
+    extract,
+    gazetteer,
+    geocode,
+    ingest,
+    io,
+    mentions,
+    render,
+    schema,
+    settings,
+    timeline,
+)
+from mapper._errors import (
+    ConfigurationError,
+    GazetteerRateLimited,
+    GazetteerUnavailable,
+    InputError,
+    MapperError,
+    SchemaError,
+    TimeZoneWarning,
+)
+from mapper.extract import claims_from_articles
+from mapper.geocode import located_from_claims
+from mapper.ingest import articles_from_paths
+from mapper.mentions import mentions_from_articles
+from mapper.pipeline import RunResult, run
+from mapper.render import timeline_map
+from mapper.timeline import status_on, timeline_from_located
+
+__version__ = version("frontline-mapper")
+
+__all__ = [
+    "ConfigurationError",
+    "GazetteerRateLimited",
+    "GazetteerUnavailable",
+    "InputError",
+    "MapperError",
+    "RunResult",
+    "SchemaError",
+    "TimeZoneWarning",
+    "articles_from_paths",
+    "claims_from_articles",
+    "datasets",
+    "evaluate",
+    "extract",
+    "gazetteer",
+    "geocode",
+    "ingest",
+    "io",
+    "located_from_claims",
+    "mentions",
+    "mentions_from_articles",
+    "render",
+    "run",
+    "schema",
+    "settings",
+    "status_on",
+    "timeline",
+    "timeline_from_located",
+    "timeline_map",
+]

@@ -1,0 +1,206 @@
+"""Date expressions in news text, resolved against an anchor (publication date or dateline).
+
+Resolved dates are never after the anchor: "on Saturday" is the latest Saturday on or before it,
+"March 12" without a year is the latest March 12 on or before it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_WEEKDAYS = {
+    d: i
+    for i, d in enumerate(
+        ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+    )
+}
+_NUMBERS = {
+    "a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10,
+}  # fmt: skip
+
+# "May" is a month only when capitalised; every other month name is matched case-insensitively.
+_MONTH = (
+    r"(?:(?i:january|february|march|april|june|july|august|september|october|november|december)"
+    r"|(?i:jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?|May)"
+)
+_DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
+_YEAR = r"(?P<year>(?:19|20)\d\d)"
+_NUM = r"(?P<n>\d+|a|one|two|three|four|five|six|seven|eight|nine|ten)"
+_PATTERNS: list[tuple[str, str]] = [
+    ("iso", r"\b(?P<iso>(?:19|20)\d\d-[01]\d-[0-3]\d)\b"),
+    ("month_day", rf"\b(?P<month>{_MONTH})\s+{_DAY}(?:\s*[–-]\s*\d{{1,2}})?(?:,?\s+{_YEAR})?\b"),
+    ("day_month", rf"\b{_DAY}\s+(?P<month>{_MONTH})(?:,?\s+{_YEAR})?\b"),
+    (
+        "month",
+        rf"(?i:\b(?P<lead>in|since|during|last|early|late|mid-?|its|their|the)\s+)"
+        rf"(?P<month>{_MONTH})(?:\s+{_YEAR})?\b(?!\s+\d)",
+    ),
+    ("month_year", rf"\b(?P<month>{_MONTH})\s+{_YEAR}\b"),
+    ("year", rf"(?i:\b(?:in|since|during)\s+){_YEAR}\b"),
+    (
+        "weekday",
+        r"(?i:\b(?P<last>last\s+)?(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday"
+        r"|sunday)(?:\s+(?:night|morning|evening|afternoon))?\b)",
+    ),
+    ("today", r"(?i:\b(?:today|overnight|this morning|tonight|over the past (?:day|24 hours)"
+              r"|over the past (?:two|three|several) days|in the past 24 hours)\b)"),
+    ("yesterday", r"(?i:\byesterday\b)"),
+    ("days_earlier", rf"(?i:\b{_NUM}\s+days?\s+(?:earlier|before|ago|prior)\b)"),
+    ("day_before", r"(?i:\b(?:a|the)\s+day\s+(?:earlier|before)\b)"),
+    ("last_week", r"(?i:\blast\s+week\b)"),
+    ("this_week", r"(?i:\b(?:this|earlier this)\s+week\b)"),
+    ("last_month", r"(?i:\blast\s+month\b)"),
+    ("this_month", r"(?i:\b(?:this|earlier this)\s+month\b)"),
+]
+_REGEX = re.compile("|".join(f"(?P<_{kind}>{p})" for kind, p in _PATTERNS).replace(
+    "(?P<day>", "(?:").replace("(?P<month>", "(?:").replace("(?P<year>", "(?:").replace(
+    "(?P<n>", "(?:").replace("(?P<iso>", "(?:").replace("(?P<lead>", "(?:").replace(
+    "(?P<last>", "(?:").replace("(?P<weekday>", "(?:"))
+_PARTS = {kind: re.compile(p) for kind, p in _PATTERNS}
+
+
+@dataclass(frozen=True, slots=True)
+class DateExpr:
+    """A date expression found in a text.
+
+    Attributes
+    ----------
+    start, end
+        Character offsets of the expression.
+    date
+        The resolved day (for week and month precision, the Monday or first day).
+    precision
+        ``day``, ``week``, ``month`` or ``year``.
+    relative
+        Whether it counts from the previous date in the sentence ("two days earlier").
+    """
+
+    start: int
+    end: int
+    date: dt.date
+    precision: str
+    relative: bool = False
+
+
+def find_dates(text: str, anchor: dt.date, *, offset: int = 0) -> list[DateExpr]:
+    """Find and resolve the date expressions of ``text``.
+
+    Parameters
+    ----------
+    text
+        A sentence or article.
+    anchor
+        "Today" for the text: the publication date, or a dateline's date.
+    offset
+        Added to the reported character offsets.
+
+    Returns
+    -------
+    list of DateExpr
+        In text order. Relative expressions ("two days earlier") are resolved against the
+        date before them in ``text``, else the anchor.
+
+    Examples
+    --------
+    >>> sat = find_dates("Russia said on Saturday it took Gornal.", dt.date(2025, 4, 27))
+    >>> sat[0].date, sat[0].precision
+    (datetime.date(2025, 4, 26), 'day')
+    >>> [d.date.isoformat() for d in find_dates("in August 2024, then on March 12",
+    ...                                          dt.date(2025, 3, 14))]
+    ['2024-08-01', '2025-03-12']
+    """
+    found: list[DateExpr] = []
+    for match in _REGEX.finditer(text):
+        kind = next(k[1:] for k, v in match.groupdict().items() if v is not None)
+        parts = _PARTS[kind].match(match.group())
+        if parts is None:
+            continue
+        previous = found[-1].date if found else anchor
+        resolved = _resolve(kind, parts, anchor, previous)
+        if resolved is not None:
+            date, precision = resolved
+            found.append(
+                DateExpr(
+                    start=offset + match.start(),
+                    end=offset + match.end(),
+                    date=min(date, anchor),
+                    precision=precision,
+                    relative=kind in ("days_earlier", "day_before"),
+                )
+            )
+    return found
+
+
+def _resolve(
+    kind: str, m: re.Match[str], anchor: dt.date, previous: dt.date
+) -> tuple[dt.date, str] | None:
+    g = m.groupdict()
+    if kind == "iso":
+        return dt.date.fromisoformat(g["iso"]), "day"
+    if kind in ("month_day", "day_month"):
+        month = _MONTHS[g["month"].lower().rstrip(".")]
+        day = int(g["day"])
+        try:
+            date = _year_for(month, anchor, g.get("year"), day)
+        except ValueError:
+            return None
+        return date, "day"
+    if kind in ("month", "month_year"):
+        month = _MONTHS[g["month"].lower().rstrip(".")]
+        return _year_for(month, anchor, g.get("year"), 1), "month"
+    if kind == "year":
+        return dt.date(int(g["year"]), 1, 1), "year"
+    if kind == "weekday":
+        back = (anchor.weekday() - _WEEKDAYS[g["weekday"].lower()]) % 7
+        if g.get("last") and back == 0:
+            back = 7
+        return anchor - dt.timedelta(days=back), "day"
+    if kind == "today":
+        return anchor, "day"
+    if kind == "yesterday":
+        return anchor - dt.timedelta(days=1), "day"
+    if kind == "days_earlier":
+        n = g["n"].lower()
+        return previous - dt.timedelta(days=int(n) if n.isdigit() else _NUMBERS[n]), "day"
+    if kind == "day_before":
+        return previous - dt.timedelta(days=1), "day"
+    monday = anchor - dt.timedelta(days=anchor.weekday())
+    if kind == "last_week":
+        return monday - dt.timedelta(days=7), "week"
+    if kind == "this_week":
+        return monday, "week"
+    first = anchor.replace(day=1)
+    if kind == "last_month":
+        return (first - dt.timedelta(days=1)).replace(day=1), "month"
+    return first, "month"
+
+
+def _year_for(month: int, anchor: dt.date, year: str | None, day: int) -> dt.date:
+    if year:
+        return dt.date(int(year), month, day)
+    date = dt.date(anchor.year, month, day)
+    return date if date <= anchor else dt.date(anchor.year - 1, month, day)

@@ -1,0 +1,92 @@
+"""Lexicons the stages read: actors, action verbs and cue phrases, kept as user-extendable CSVs.
+
+The bundled files live in ``data/lexicon/``; :func:`load` reads them once. A user adds
+entries by passing their own files (same columns) to the claim extractor.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from mapper import datasets
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Word lists used to find places, attributions and actions.
+
+    Attributes
+    ----------
+    actors
+        ``(pattern, side)`` pairs, longest pattern first; a pattern is a lower-case phrase.
+    actions
+        ``(action, compiled regex)`` pairs over lower-case text.
+    cues
+        Cue phrases by kind (``hedge``, ``modal``, ``speech``, ``org_after`` ...), lower case.
+    """
+
+    actors: tuple[tuple[str, str], ...]
+    actions: tuple[tuple[str, re.Pattern[str]], ...]
+    cues: dict[str, tuple[str, ...]]
+
+    def cue_regex(self, kind: str) -> re.Pattern[str]:
+        """A regex matching any cue of ``kind`` as whole words (case-insensitive)."""
+        return _cue_regex(self.cues.get(kind, ()))
+
+
+@cache
+def _cue_regex(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    if not phrases:
+        return re.compile(r"(?!x)x")
+    alternatives = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.IGNORECASE)
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def load(
+    actors: Path | None = None, actions: Path | None = None, cues: Path | None = None
+) -> Lexicon:
+    """Read the lexicons, adding the rows of any user files to the bundled ones.
+
+    Parameters
+    ----------
+    actors, actions, cues
+        Extra CSV files with the bundled files' columns (``pattern,side``; ``action,pattern``;
+        ``kind,cue``).
+
+    Returns
+    -------
+    Lexicon
+    """
+    return _load(actors, actions, cues)
+
+
+@cache
+def _load(actors: Path | None, actions: Path | None, cues: Path | None) -> Lexicon:
+    actor_rows = _rows(datasets.get_path("actors")) + (_rows(actors) if actors else [])
+    action_rows = _rows(datasets.get_path("actions")) + (_rows(actions) if actions else [])
+    cue_rows = _rows(datasets.get_path("cues")) + (_rows(cues) if cues else [])
+    cue_map: dict[str, list[str]] = defaultdict(list)
+    for row in cue_rows:
+        cue_map[row["kind"]].append(row["cue"].lower())
+    return Lexicon(
+        actors=tuple(
+            sorted(
+                ((r["pattern"].lower(), r["side"]) for r in actor_rows),
+                key=lambda pair: -len(pair[0]),
+            )
+        ),
+        actions=tuple(
+            (r["action"], re.compile(rf"(?<![\w-])(?:{r['pattern']})(?![\w-])")) for r in action_rows
+        ),
+        cues={kind: tuple(values) for kind, values in cue_map.items()},
+    )

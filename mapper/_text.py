@@ -1,0 +1,127 @@
+"""Text plumbing shared by the stages: name normalisation, tokens and sentences."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+# Apostrophes and soft/hard signs are spelled, transliterated or dropped at will in reporting
+# (Kazach'ya, Kazachya, Казачья); folding them away makes all those spellings one key.
+_DROP = dict.fromkeys(map(ord, "'’ʼ`´‘ьъЬЪ"), None)
+_SPACE = str.maketrans({"-": " ", "‐": " ", "–": " ", "—": " ", ".": " ", ",": " "})
+_KEYWORDS = {
+    "region": "region",
+    "regions": "region",
+    "oblast": "region",
+    "oblasts": "region",
+    "province": "region",
+    "provinces": "region",
+    "district": "district",
+    "districts": "district",
+    "raion": "district",
+    "raions": "district",
+    "rayon": "district",
+    "rayons": "district",
+    "область": "region",
+    "район": "district",
+}
+
+WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+
+
+def normalize_name(name: str) -> str:
+    """Fold a place name to the key the gazetteer indexes it under.
+
+    Case, diacritics, apostrophes, soft signs, hyphens and ё/е differences are folded away, and
+    the words for region and district are reduced to one form each.
+
+    Parameters
+    ----------
+    name
+        A name as written.
+
+    Returns
+    -------
+    str
+        The lookup key.
+
+    Examples
+    --------
+    >>> normalize_name("Kazach'ya Loknya")
+    'kazachya loknya'
+    >>> normalize_name("Tëtkino") == normalize_name("Tetkino")
+    True
+    >>> normalize_name("Kursk Oblast")
+    'kursk region'
+    """
+    folded = unicodedata.normalize("NFKD", name.casefold().replace("ё", "е"))
+    stripped = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    words = stripped.translate(_DROP).translate(_SPACE).split()
+    return " ".join(_KEYWORDS.get(w, w) for w in words)
+
+
+def keyword_of(word: str) -> str | None:
+    """Return ``"region"`` or ``"district"`` when ``word`` is one of their synonyms."""
+    return _KEYWORDS.get(word.casefold())
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A word of a text with its character offsets."""
+
+    text: str
+    start: int
+    end: int
+
+    @property
+    def is_capitalized(self) -> bool:
+        """Whether the word starts with an upper-case letter (names do, in both scripts)."""
+        return self.text[:1].isupper()
+
+
+def tokens(text: str) -> list[Token]:
+    """Split ``text`` into word tokens with offsets; possessive ``'s`` stays on the word."""
+    return [Token(m.group(), m.start(), m.end()) for m in WORD_RE.finditer(text)]
+
+
+_ABBREVIATIONS = (
+    "Mr.|Mrs.|Ms.|Dr.|Gen.|Lt.|Col.|Maj.|Sgt.|Capt.|Pres.|Gov.|Sen.|Rep.|St.|No.|Jan.|Feb.|"
+    "Mar.|Apr.|Jun.|Jul.|Aug.|Sep.|Sept.|Oct.|Nov.|Dec.|U.S.|U.K.|U.N.|E.U.|vs.|approx.|km."
+)
+_ABBREV_SET = frozenset(_ABBREVIATIONS.split("|"))
+_SENTENCE_END = re.compile(r"[.!?]+[\"”’')\]]*(?=\s+|$)|\n\s*\n")
+
+
+def sentences(text: str) -> Iterator[tuple[int, int]]:
+    """Yield ``(start, end)`` offsets of the sentences of ``text``.
+
+    A sentence ends at ``.``, ``!`` or ``?`` (with any closing quote) followed by white space,
+    or at a blank line; common abbreviations ("Dec.", "U.S.") and initials do not end one.
+
+    Examples
+    --------
+    >>> t = 'Kyiv said so. "We hold Sudzha," he said on Dec. 14. Fighting goes on.'
+    >>> [t[a:b] for a, b in sentences(t)]
+    ['Kyiv said so.', '"We hold Sudzha," he said on Dec. 14.', 'Fighting goes on.']
+    """
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        end = match.end()
+        last_word = text[start:end].split()[-1] if text[start:end].split() else ""
+        if last_word in _ABBREV_SET or re.fullmatch(r"[A-Z]\.", last_word):
+            continue
+        if text[start:end].strip():
+            yield _trimmed(text, start, end)
+        start = end
+    if text[start:].strip():
+        yield _trimmed(text, start, len(text))
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end

@@ -1,0 +1,779 @@
+"""Articles + mentions -> claims: who says what happened where, and when.
+
+Rules over sentences, following ``spec/claims.md``:
+
+1. **Triggers.** Action phrases from the actions lexicon (``data/lexicon/actions.csv``) are
+   found in each sentence. A trigger right after a modal cue ("aims to capture", "tried to
+   break through", "if") is not a claim. A ``repelled`` trigger absorbs the assault it
+   repelled ("repelled a Russian assault on X"), and a ``denied`` trigger absorbs what it
+   denies ("denied its forces had been forced out of X").
+2. **Places.** Each place mention of the sentence goes to the trigger it is closest to, counting
+   words and, heavily, the clause boundaries in between. Countries, places inside the
+   claimant ("Russia's defence ministry", "Kyiv said"), reference points ("north-east of
+   Sudzha") and oblasts qualifying a settlement ("Popovka in the Belgorod region") are not
+   claim places. A trigger left without a place takes the antecedent of an anaphor ("the
+   village", "the area", "the attacks"); a background clause (", where Kyiv launched ...") takes
+   the place it hangs on; a denial takes the place of the claim it denies.
+3. **Claimant and side.** Reported speech ("X said", ", X said", "according to X", "shared by
+   X", "it added") gives the claimant of the clause, else of the sentence; the outlet's own
+   narrative is ``the outlet``. The actors lexicon maps claimants to sides; local officials
+   (governor, mayor) take the side of the place's country.
+4. **Controller.** From the action and the acting side (the subject of the trigger, "by ..." in
+   the passive, else the claimant): see :func:`_controller`. A claim about an oblast says who
+   holds all of it only with a "full" cue ("fully liberated"); otherwise it is ``contested``.
+5. **Dates.** The date expression of the trigger's clause (one not attached to the speech verb
+   first), else of the sentence, else the publication date; a dateline ("KYIV, June 26")
+   replaces the publication date as "today".
+6. **Negation and confidence.** A denial by one side negates the latest claim of the other side
+   on the same place (or any place, when the denial names none) earlier in the article.
+   Hedges ("reportedly", "could not be independently verified") lower confidence, as do
+   negation and the outlet's background; admissions against interest raise it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from mapper import schema
+from mapper._dates import DateExpr, find_dates
+from mapper._lexicon import Lexicon, load
+from mapper._text import sentences, tokens
+
+log = logging.getLogger(__name__)
+
+OUTLET = "the outlet"
+_PASSIVE_BEFORE = re.compile(r"(?:\b(?:was|were|been|being|is|are|be|got)\s+(?:\w+ly\s+)?)$")
+_SIDE_WORD = re.compile(
+    r"\b(?P<who>ukrainian|ukraine['’]s|ukraine|kyiv['’]s|kyiv|russian|russia['’]s|russia|"
+    r"moscow['’]s|moscow|north korean|enemy|its|his|their|our)\b"
+    r"(?P<noun>(?:\s+[\w-]+){0,2}?\s+(?:forces|troops|units|army|soldiers|military|fighters|"
+    r"servicemen|brigades?|columns|assault groups?|marines|paratroopers|defenders|"
+    r"sabotage groups?|group|formations|men))?",
+    re.IGNORECASE,
+)
+_COUNT = re.compile(
+    r"\b(?:\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|dozens of|"
+    r"a dozen|more than \d+)\s+(?:\w+\s+)?(?:settlements|villages|towns|localities|hamlets)\s+in\s+"
+    r"(?:the\s+|russia['’]s\s+|ukraine['’]s\s+)?$",
+    re.IGNORECASE,
+)
+_QUALIFIER_BEFORE = re.compile(r"\b(?:in|of)\s+(?:the\s+|its\s+|their\s+|russia['’]s\s+|"
+                               r"ukraine['’]s\s+)?(?:\w+\s+)?$", re.IGNORECASE)
+_SPLIT = re.compile(
+    r"[;:]|,(?!\d)|\s(?=(?:while|whereas|but)\s)|\s(?=and\s+(?:that|said|added|says)\b)"
+    r"|\s(?=as\s+(?:[A-Z]|the\s|ukrainian|russian))|[\"“”]"
+)
+_LEADING_JUNK = re.compile(
+    r"^(?:(?:and|but|while|whereas|with|as|yet|also|meanwhile|however|then|that|hours later|"
+    r"later|earlier|separately|in a statement)\b[\s,]*)+",
+    re.IGNORECASE,
+)
+_TRAILING_JUNK = re.compile(
+    r"(?:[\s,]+(?:on|late on|early on|in|late|early)?\s*(?:monday|tuesday|wednesday|thursday|"
+    r"friday|saturday|sunday|today|yesterday|earlier|later|also|had|has|have|appeared to|"
+    r"appears to|again|previously|separately|night|morning|evening)\b)+$",
+    re.IGNORECASE,
+)
+_PRONOUNS = {"it", "he", "she", "they", "the ministry", "the statement", "the report"}
+_DATELINE = re.compile(r"^\s*[A-Z][A-Z .'’-]+,\s+(?P<date>[A-Z][a-z]+\.?\s+\d{1,2})\b")
+_ROLE_WORDS = ("forces", "troops", "units", "army", "soldiers")
+_FULL_ACTIONS = ("captured", "liberated", "holds")
+_ACTS_ON_CONTROL = ("captured", "liberated", "withdrew", "advanced")
+_OTHER = {"RU": "UA", "UA": "RU"}
+
+
+@dataclass
+class _Trigger:
+    action: str
+    start: int
+    end: int
+    text: str
+    places: list[pd.Series] = field(default_factory=list)
+    dropped: bool = False
+    absorbed_by: _Trigger | None = None
+
+
+@dataclass
+class _Attribution:
+    claimant: str
+    sides: list[str]
+    verb_start: int
+    verb_end: int
+    span: tuple[int, int]
+
+
+@dataclass
+class _Claim:
+    trigger: _Trigger
+    action: str
+    place: pd.Series | None
+    claimant: str
+    side: str
+    date: DateExpr | None
+    controller: str | None
+    confidence: float
+    sentence: str
+    order: int
+    negated: bool = False
+    negated_by: str | None = None
+    claim_id: str = ""
+
+
+def claims_from_articles(
+    articles: pd.DataFrame, mentions: pd.DataFrame, *, lexicon: Lexicon | None = None
+) -> pd.DataFrame:
+    """Extract the dated claims of every article.
+
+    Parameters
+    ----------
+    articles
+        The articles frame.
+    mentions
+        The mentions frame of the same articles (from :func:`mapper.mentions_from_articles`).
+    lexicon
+        Actors, actions and cues; default: the bundled lexicon.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The claims frame (see :mod:`mapper.schema`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mapper.mentions import mentions_from_articles
+    >>> articles = pd.DataFrame(
+    ...     {"url": ["https://example.test/a"], "source": ["example"], "title": [""], "path": [""],
+    ...      "published": [pd.Timestamp("2025-04-27", tz="UTC")],
+    ...      "text": ["Russia's defence ministry said on Saturday its troops had captured "
+    ...               "Gornal. Kyiv's general staff rejected the claim on Sunday."]},
+    ...     index=pd.Index(["a1"], name="article_id"))
+    >>> claims = claims_from_articles(articles, mentions_from_articles(articles))
+    >>> claims[["side", "action", "place_name", "negated"]].values.tolist()
+    [['RU', 'captured', 'Gornal', True], ['UA', 'denied', 'Gornal', False]]
+    >>> str(claims["event_date"].iloc[0].date())
+    '2025-04-26'
+    """
+    schema.validate_articles(articles)
+    schema.validate_mentions(mentions)
+    lexicon = lexicon or load()
+    by_article = {key: group for key, group in mentions.groupby(schema.ARTICLE_ID, sort=False)}
+    rows: list[dict[str, object]] = []
+    for article_id, article in articles.iterrows():
+        article_mentions = by_article.get(article_id, mentions.iloc[0:0])
+        claims = _ArticleReader(str(article_id), article, article_mentions, lexicon).claims()
+        rows.extend(_row(str(article_id), article, c) for c in claims)
+    frame = pd.DataFrame(rows, columns=[schema.CLAIM_ID, *schema.CLAIM_COLUMNS])
+    frame["event_date"] = pd.to_datetime(frame["event_date"], utc=True)
+    frame["negated"] = frame["negated"].astype(bool)
+    frame = frame.set_index(schema.CLAIM_ID)
+    schema.validate_claims(frame)
+    return frame
+
+
+class _ArticleReader:
+    """Reads one article's claims; holds what later sentences refer back to."""
+
+    def __init__(
+        self, article_id: str, article: pd.Series, mentions: pd.DataFrame, lexicon: Lexicon
+    ) -> None:
+        self.article_id = article_id
+        self.text = str(article["text"])
+        self.lex = lexicon
+        self.mentions = mentions.sort_values("start")
+        self.anchor = self._anchor(article["published"].date())
+        self.last_attribution: _Attribution | None = None
+        self.recent_places: list[pd.Series] = []
+        self.claims_so_far: list[_Claim] = []
+
+    def _anchor(self, published: dt.date) -> dt.date:
+        match = _DATELINE.match(self.text)
+        if match:
+            found = find_dates(match.group("date"), published)
+            if found:
+                return found[0].date
+        return published
+
+    def claims(self) -> list[_Claim]:
+        hedge = self.lex.cue_regex("hedge")
+        for start, end in sentences(self.text):
+            sentence_claims = list(self._sentence(start, end))
+            if hedge.search(self.text[start:end]):
+                targets = sentence_claims or [
+                    c for c in self.claims_so_far if c.sentence == self._previous_sentence
+                ]
+                for claim in targets:
+                    claim.confidence *= 0.6
+            self.claims_so_far.extend(sentence_claims)
+            self._previous_sentence = self.text[start:end]
+        _link_denials(self.claims_so_far)
+        return _deduplicated(self.claims_so_far, self.article_id)
+
+    _previous_sentence = ""
+
+    # -- one sentence ---------------------------------------------------------------------
+
+    def _sentence(self, start: int, end: int) -> Iterator[_Claim]:
+        sentence = self.text[start:end]
+        lower = sentence.lower()
+        in_sentence = self.mentions[(self.mentions["start"] >= start) & (self.mentions["end"] <= end)]
+        splits = [start + m.start() for m in _SPLIT.finditer(sentence)]
+        splits = [s for s in splits if not _inside_place_list(s, in_sentence, self.text)]
+        attributions = self._attributions(start, end)
+        triggers = self._triggers(start, lower, attributions, splits)
+        places = self._claim_places(in_sentence, triggers, attributions, start, lower)
+        self._assign(places, triggers, splits)
+        dates = find_dates(sentence, self.anchor, offset=start)
+        for trigger in triggers:
+            if trigger.dropped:
+                continue
+            background = self._background(trigger, splits, start)
+            if not trigger.places:
+                trigger.places = self._fallback_places(trigger, triggers, in_sentence, splits,
+                                                       background, start)
+            if not trigger.places and trigger.action != "denied":
+                continue
+            if background:
+                claimant, side = OUTLET, "observer"
+            else:
+                claimant, side = self._claimant(trigger, attributions, splits)
+            for claimant_i, side_i in _split_claimants(claimant, side, attributions, trigger):
+                for place in trigger.places or [None]:
+                    yield self._claim(trigger, place, claimant_i, side_i, dates, attributions,
+                                      splits, start, end)
+        for _, place in places.iterrows():
+            self.recent_places.append(place)
+
+    def _attributions(self, start: int, end: int) -> list[_Attribution]:
+        sentence = self.text[start:end]
+        speech = self.lex.cue_regex("speech")
+        found: list[_Attribution] = []
+        for match in re.finditer(r"\baccording to\s+(?P<np>[^,;.]+)", sentence, re.IGNORECASE):
+            found.append(self._attribution(match.group("np"), start + match.start(),
+                                           start + match.end(), start + match.start("np")))
+        for match in speech.finditer(sentence):
+            before = sentence[: match.start()]
+            if _PASSIVE_BEFORE.search(before):
+                continue
+            left = re.split(r"[,;:\"“”]|\bthat\b", before)[-1]
+            left_start = start + len(before) - len(left)
+            np = _clean_np(left)
+            if " by " in f" {np} ":
+                np = np.split(" by ", 1)[1]
+            if not np:
+                right = re.match(r"\s+((?:the\s+)?[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,4})",
+                                 sentence[match.end():])
+                if right is None or before.rstrip()[-1:] not in {'"', "”", ","}:
+                    continue
+                np = right.group(1)
+            if not _looks_like_claimant(np, self.lex):
+                continue
+            found.append(self._attribution(np, start + match.start(), start + match.end(),
+                                           left_start))
+        for match in re.finditer(r"\b(?:shared|posted|published|cited|reported|released)\s+by\s+"
+                                 r"(?P<np>[^,;.]+?)(?=\s+(?:appeared|appears|showed|shows|"
+                                 r"suggested)\b|[,;.]|$)", sentence, re.IGNORECASE):
+            found.append(self._attribution(match.group("np"), start + match.start(),
+                                           start + match.end(), start + match.start()))
+        found.sort(key=lambda a: a.verb_start)
+        if found:
+            self.last_attribution = found[-1]
+        return found
+
+    def _attribution(self, np: str, verb_start: int, verb_end: int, np_start: int) -> _Attribution:
+        np = np.strip().strip("\"“”'’ ")
+        if np.lower() in _PRONOUNS and self.last_attribution is not None:
+            previous = self.last_attribution
+            return _Attribution(previous.claimant, previous.sides, verb_start, verb_end,
+                                (np_start, verb_end))
+        return _Attribution(np, _sides_of(np, self.lex), verb_start, verb_end,
+                            (np_start, verb_end))
+
+    def _triggers(
+        self, start: int, lower: str, attributions: list[_Attribution], splits: list[int]
+    ) -> list[_Trigger]:
+        found: list[_Trigger] = []
+        for action, regex in self.lex.actions:
+            for m in regex.finditer(lower):
+                found.append(_Trigger(action, start + m.start(), start + m.end(), m.group()))
+        found.sort(key=lambda t: (t.start, -(t.end - t.start)))
+        kept: list[_Trigger] = []
+        for trigger in found:
+            if kept and trigger.start < kept[-1].end:
+                continue
+            kept.append(trigger)
+        modal = self.lex.cue_regex("modal")
+        for trigger in kept:
+            window = self.text[max(start, trigger.start - 25) : trigger.start]
+            if modal.search(window):
+                trigger.dropped = True
+            for a in attributions:
+                if a.span[0] <= trigger.start < a.verb_end and trigger.action != "denied":
+                    trigger.dropped = True
+        _absorb(kept, self.text, splits)
+        return kept
+
+    def _claim_places(
+        self,
+        mentions: pd.DataFrame,
+        triggers: list[_Trigger],
+        attributions: list[_Attribution],
+        start: int,
+        lower: str,
+    ) -> pd.DataFrame:
+        keep = []
+        reference = self.lex.cue_regex("reference")
+        for _, m in mentions.iterrows():
+            ok = m["place_kind"] != "country"
+            ok = ok and not any(a.span[0] <= m["start"] < a.span[1] for a in attributions)
+            before = self.text[max(start, m["start"] - 20) : m["start"]]
+            after = self.text[m["end"] : m["end"] + 20].lower()
+            ok = ok and not re.search(reference.pattern + r"\s*$", before, re.IGNORECASE)
+            if m["place_kind"] == "city" and re.match(
+                r"['’]s\s+(?:\w+\s+)?(?:" + "|".join(_ROLE_WORDS) + r"|government|officials)", after
+            ):
+                ok = False
+            if ok and m["place_kind"] == "oblast":
+                ok = not self._qualifies(m, mentions, triggers, start)
+            keep.append(ok)
+        return mentions[keep] if len(mentions) else mentions
+
+    def _qualifies(
+        self, oblast: pd.Series, mentions: pd.DataFrame, triggers: list[_Trigger], start: int
+    ) -> bool:
+        """Whether an oblast mention only says where an earlier settlement lies."""
+        before = self.text[max(start, oblast["start"] - 60) : oblast["start"]]
+        if _COUNT.search(before):
+            return False
+        if not _QUALIFIER_BEFORE.search(before):
+            return False
+        for _, m in mentions.iterrows():
+            inside = m["admin1"] == oblast["place_name"] or m["status"] != "resolved"
+            if m["end"] <= oblast["start"] and inside and m["place_kind"] != "oblast":
+                between = [
+                    t for t in triggers
+                    if m["end"] <= t.start < oblast["start"] and t.action != "holds"
+                    and not t.dropped
+                ]
+                if not between:
+                    return True
+        return False
+
+    def _assign(self, places: pd.DataFrame, triggers: list[_Trigger], splits: list[int]) -> None:
+        # Attempts ("tried to break through near X") keep their places for a later "the
+        # attacks were repelled"; absorbed triggers hand theirs to the absorber.
+        live = [t for t in triggers if not t.dropped or t.action == "advanced" or t.absorbed_by]
+        if not live:
+            return
+        for _, place in places.iterrows():
+            def cost(t: _Trigger, place: pd.Series = place) -> float:
+                if place["start"] >= t.end:
+                    gap = _words(self.text[t.end : place["start"]])
+                    lo, hi = t.end, place["start"]
+                    penalty = 0.0
+                else:
+                    gap = _words(self.text[place["end"] : t.start])
+                    lo, hi = place["end"], t.start
+                    penalty = 3.0
+                crossings = sum(lo <= s < hi for s in splits)
+                return gap + 6.0 * crossings + penalty
+
+            best = min(live, key=cost)
+            (best.absorbed_by or best).places.append(place)
+
+    def _background(self, trigger: _Trigger, splits: list[int], start: int) -> bool:
+        """Whether the trigger sits in a relative or appositive clause of the outlet's own."""
+        if trigger.action not in _ACTS_ON_CONTROL:
+            return False
+        seg_start = max([s for s in splits if s < trigger.start], default=None)
+        if seg_start is None:
+            return False
+        segment = self.text[seg_start + 1 : trigger.start]
+        if not re.match(r"\s*(?:where|which|who|the|a|an)\b", segment, re.IGNORECASE):
+            return False
+        return bool(_SIDE_WORD.search(segment))
+
+    def _fallback_places(
+        self,
+        trigger: _Trigger,
+        triggers: list[_Trigger],
+        mentions: pd.DataFrame,
+        splits: list[int],
+        background: bool,
+        start: int,
+    ) -> list[pd.Series]:
+        if background:
+            seg_start = max(s for s in splits if s < trigger.start)
+            before = mentions[(mentions["end"] <= seg_start) & (mentions["place_kind"] != "country")]
+            return [before.iloc[-1]] if len(before) else []
+        segment_end = min([s for s in splits if s > trigger.end], default=trigger.end + 80)
+        window = self.text[trigger.start - 30 : segment_end]
+        if not self.lex.cue_regex("anaphor").search(window):
+            return []
+        earlier = [t for t in triggers if t.end <= trigger.start and t.places]
+        if earlier:
+            return list(earlier[-1].places)
+        settlements = [p for p in self.recent_places if p["place_kind"] in ("settlement", "city")]
+        before = mentions[(mentions["end"] <= trigger.start)
+                          & mentions["place_kind"].isin(["settlement", "city"])]
+        if len(before):
+            return [before.iloc[-1]]
+        return settlements[-1:]
+
+    def _claimant(
+        self, trigger: _Trigger, attributions: list[_Attribution], splits: list[int]
+    ) -> tuple[str, str]:
+        if not attributions:
+            return OUTLET, "observer"
+        lo = max([s for s in splits if s <= trigger.start], default=-1)
+        hi = min([s for s in splits if s >= trigger.end], default=len(self.text))
+        own = [a for a in attributions if lo <= a.verb_start <= hi]
+        pool = own or attributions
+        best = min(pool, key=lambda a: min(abs(a.verb_start - trigger.start),
+                                           abs(a.verb_end - trigger.end)))
+        return best.claimant, best.sides[0] if best.sides else ""
+
+    def _claim(
+        self,
+        trigger: _Trigger,
+        place: pd.Series | None,
+        claimant: str,
+        side: str,
+        dates: list[DateExpr],
+        attributions: list[_Attribution],
+        splits: list[int],
+        start: int,
+        end: int,
+    ) -> _Claim:
+        home = _home_side(place)
+        action = trigger.action
+        if place is not None and place["place_kind"] == "oblast" and _COUNT.search(
+            self.text[max(start, place["start"] - 60) : place["start"]]
+        ):
+            # "retook ten settlements in the Kursk region": a ground advance in the region.
+            action = "advanced"
+        if not side:
+            # Local officials (governor, mayor) and unrecognised claimants speak for the side
+            # whose country the place is in.
+            side = home or "other"
+        actor = self._actor(trigger, side, start)
+        controller = _controller(action, actor, side, home)
+        if place is not None and place["place_kind"] == "oblast" and action in _FULL_ACTIONS:
+            controller = self._oblast_controller(trigger, controller, splits)
+        if action == "denied":
+            controller = self._denial_controller(start, end, side)
+        confidence = 0.75
+        if claimant == OUTLET:
+            confidence = 0.6
+        elif side in ("RU", "UA") and action == "withdrew" and actor == side:
+            confidence = 0.9
+        elif side in ("RU", "UA") and action == "holds" and actor == _OTHER.get(side):
+            confidence = 0.9
+        return _Claim(
+            trigger=trigger,
+            action=action,
+            place=place,
+            claimant=claimant,
+            side=side,
+            date=self._date(trigger, dates, attributions, splits),
+            controller=controller,
+            confidence=confidence,
+            sentence=self.text[start:end],
+            order=trigger.start,
+        )
+
+    def _actor(self, trigger: _Trigger, side: str, start: int) -> str | None:
+        """The side doing the action: in the trigger, after "by" (passive), or its subject."""
+        own = _SIDE_WORD.search(trigger.text)
+        if own:
+            return _side_of_word(own.group("who"), side)
+        before = self.text[start : trigger.start]
+        if _PASSIVE_BEFORE.search(before.lower()) or trigger.text.startswith(("was ", "were ")):
+            by = re.match(r"\s+by\s+(?:the\s+)?([\w'’-]+(?:\s+[\w'’-]+)?)",
+                          self.text[trigger.end : trigger.end + 60])
+            if by:
+                found = _SIDE_WORD.search(by.group(1))
+                if found:
+                    return _side_of_word(found.group("who"), side)
+            return None
+        subjects = [m for m in _SIDE_WORD.finditer(before) if m.group("noun") or m.group("who")
+                    .lower() in ("ukraine", "russia", "kyiv", "moscow")]
+        subjects = [m for m in subjects if not m.group("who").lower().endswith(("'s", "’s"))
+                    or m.group("noun")]
+        if subjects:
+            return _side_of_word(subjects[-1].group("who"), side)
+        return None
+
+    def _oblast_controller(
+        self, trigger: _Trigger, controller: str | None, splits: list[int]
+    ) -> str | None:
+        lo = max([s for s in splits if s <= trigger.start], default=0)
+        hi = min([s for s in splits if s >= trigger.end], default=len(self.text))
+        segment = self.text[lo:hi]
+        full = self.lex.cue_regex("full").search(segment)
+        partial = self.lex.cue_regex("partial").search(segment)
+        return controller if full and not partial else "contested"
+
+    def _denial_controller(self, start: int, end: int, side: str) -> str:
+        holds = [r for a, r in self.lex.actions if a == "holds"]
+        sentence = self.text[start:end].lower()
+        for regex in holds:
+            match = regex.search(sentence)
+            if match:
+                who = _SIDE_WORD.search(sentence[max(0, match.start() - 40) : match.end()])
+                if who:
+                    return _side_of_word(who.group("who"), side) or "contested"
+        return "contested"
+
+    def _date(
+        self,
+        trigger: _Trigger,
+        dates: list[DateExpr],
+        attributions: list[_Attribution],
+        splits: list[int],
+    ) -> DateExpr | None:
+        if not dates:
+            return None
+        lo = max([s for s in splits if s <= trigger.start], default=-1)
+        hi = min([s for s in splits if s >= trigger.end], default=len(self.text))
+
+        def attached(d: DateExpr) -> bool:
+            for a in attributions:
+                gap_after = self.text[a.verb_end : d.start]
+                gap_before = self.text[d.end : a.verb_start]
+                if re.fullmatch(r"\s*(?:late\s+|early\s+)?(?:on\s+|in\s+)?", gap_after) or (
+                    re.fullmatch(r"\s*", gap_before) and a.span[0] <= d.start
+                ) or a.span[0] <= d.start < a.verb_start:
+                    return True
+            return False
+
+        def distance(d: DateExpr) -> int:
+            return min(abs(d.start - trigger.end), abs(trigger.start - d.end))
+
+        in_segment = [d for d in dates if lo <= d.start <= hi]
+        for pool in (
+            [d for d in in_segment if not attached(d)],
+            in_segment,
+            [d for d in dates if not attached(d)],
+            dates,
+        ):
+            if pool:
+                return min(pool, key=distance)
+        return None
+
+
+def _words(text: str) -> int:
+    return len(tokens(text))
+
+
+def _clean_np(text: str) -> str:
+    np = _LEADING_JUNK.sub("", text.strip())
+    previous = None
+    while previous != np:
+        previous = np
+        np = _TRAILING_JUNK.sub("", np).strip()
+    if len(np.split()) > 12:
+        return ""
+    return np
+
+
+def _looks_like_claimant(np: str, lex: Lexicon) -> bool:
+    lower = np.lower()
+    if lower in _PRONOUNS:
+        return True
+    if any(re.search(rf"(?<![\w-]){re.escape(p)}(?![\w-])", lower) for p, _ in lex.actors):
+        return True
+    if lex.cue_regex("local_official").search(lower):
+        return True
+    return any(w[:1].isupper() for w in np.split() if w.lower() not in ("the", "a"))
+
+
+def _sides_of(np: str, lex: Lexicon) -> list[str]:
+    lower = np.lower()
+    hits = []
+    for pattern, side in lex.actors:
+        for m in re.finditer(rf"(?<![\w-]){re.escape(pattern)}(?![\w-])", lower):
+            hits.append((m.start(), -len(pattern), side))
+    if not hits:
+        return []
+    hits.sort()
+    first_side = hits[0][2]
+    # A person "of Ukraine's National Security ..." or "Ukrainian President X": the first
+    # recognised word decides; any other side named later is recorded for splitting.
+    return [first_side] + [s for _, _, s in hits[1:] if s != first_side]
+
+
+def _split_claimants(
+    claimant: str, side: str, attributions: list[_Attribution], trigger: _Trigger
+) -> list[tuple[str, str]]:
+    """ "Kyiv and Washington said" is two claims, one per claimant."""
+    parts = [p.strip() for p in re.split(r"\s+and\s+|,\s*", claimant) if p.strip()]
+    if len(parts) > 1:
+        lexicon = load()
+        sides = [_sides_of(p, lexicon) for p in parts]
+        if all(sides) and len({s[0] for s in sides}) > 1:
+            return [(p, s[0]) for p, s in zip(parts, sides, strict=True)]
+    return [(claimant, side)]
+
+
+def _home_side(place: pd.Series | None) -> str | None:
+    if place is None:
+        return None
+    country = place.get("country")
+    return country if country in ("RU", "UA") else None
+
+
+def _side_of_word(word: str, claimant_side: str) -> str | None:
+    w = word.lower().replace("’", "'")
+    if w.startswith(("ukrain", "kyiv")):
+        return "UA"
+    if w.startswith(("russia", "moscow", "north korean")):
+        return "RU"
+    if w in ("its", "his", "their", "our"):
+        return claimant_side if claimant_side in ("RU", "UA") else None
+    if w == "enemy":
+        return _OTHER.get(claimant_side)
+    return None
+
+
+def _controller(action: str, actor: str | None, side: str, home: str | None) -> str | None:
+    """Who controls the place after the claimed event, per the spec's action table."""
+    foreign = _OTHER.get(home or "")
+    acting = actor or (side if side in ("RU", "UA") else None)
+    if action in ("advanced", "fighting"):
+        return "contested"
+    if action == "attacked":
+        return None
+    if action == "liberated":
+        return acting or home or "contested"
+    if action == "captured":
+        return acting or foreign or "contested"
+    if action == "withdrew":
+        withdrawing = acting or foreign
+        return _OTHER.get(withdrawing or "") or "contested"
+    if action in ("repelled", "holds"):
+        return acting or home or "contested"
+    return "contested"
+
+
+def _absorb(triggers: list[_Trigger], text: str, splits: list[int]) -> None:
+    """A repelled or denied trigger swallows the action it repels or denies."""
+    for i, t in enumerate(triggers):
+        if t.action == "repelled":
+            for other in triggers:
+                if other is not t and other.action in ("advanced", "attacked", "fighting"):
+                    gap = text[min(t.end, other.end) : max(t.start, other.start)]
+                    if _words(gap) <= 4:
+                        other.dropped = True
+                        other.absorbed_by = t
+        if t.action == "denied":
+            limit = min([s for s in splits if s >= t.end], default=len(text))
+            for other in triggers[i + 1 :]:
+                if other.start < limit and other.action != "denied":
+                    other.dropped = True
+                    other.absorbed_by = t
+
+
+def _inside_place_list(split: int, mentions: pd.DataFrame, text: str) -> bool:
+    """A comma between two place names ("Malaya Loknya, Lebedevka") does not end a clause."""
+    if text[split : split + 1] != ",":
+        return False
+    before = mentions[mentions["end"] <= split]
+    after = mentions[mentions["start"] > split]
+    if not len(before) or not len(after):
+        return False
+    return (
+        text[before["end"].iloc[-1] : split].strip() == ""
+        and re.fullmatch(r",\s*(?:and\s+|or\s+)?", text[split : after["start"].iloc[0]]) is not None
+    )
+
+
+def _link_denials(claims: list[_Claim]) -> None:
+    for denial in claims:
+        if denial.action != "denied" or denial.side not in ("RU", "UA"):
+            continue
+        targets = [
+            c for c in claims
+            if c.order < denial.order
+            and c.action in _ACTS_ON_CONTROL
+            and c.side == _OTHER[denial.side]
+            and c.place is not None
+            and (denial.place is None or _same_or_inside(c.place, denial.place))
+        ]
+        if not targets:
+            continue
+        target = targets[-1]
+        target.negated = True
+        target.negated_by = f"@{id(denial)}"
+        if denial.place is None:
+            denial.place = target.place
+
+
+def _place_name(place: pd.Series) -> str:
+    """Canonical name of a resolved place, else the name as written."""
+    name = place["place_name"]
+    return name if isinstance(name, str) else str(place["surface"])
+
+
+def _same_or_inside(place: pd.Series, denied: pd.Series) -> bool:
+    if _place_name(place) == _place_name(denied):
+        return True
+    return denied["place_kind"] == "oblast" and place["admin1"] == denied["place_name"]
+
+
+def _deduplicated(claims: list[_Claim], article_id: str) -> list[_Claim]:
+    kept: dict[tuple[object, ...], _Claim] = {}
+    for c in claims:
+        if c.place is None:
+            continue
+        date = c.date.date if c.date else None
+        key = (c.side, c.action, _place_name(c.place), date, c.controller)
+        if key in kept:
+            kept[key].negated = kept[key].negated or c.negated
+            continue
+        digest = hashlib.sha1(
+            f"{article_id}|{c.order}|{_place_name(c.place)}|{c.action}|{c.claimant}"
+            .encode()
+        ).hexdigest()[:16]
+        c.claim_id = digest
+        kept[key] = c
+    ids = {f"@{id(c)}": c.claim_id for c in claims}
+    for c in kept.values():
+        if c.negated_by:
+            c.negated_by = ids.get(c.negated_by) or None
+        if c.negated:
+            c.confidence *= 0.5
+    return list(kept.values())
+
+
+def _row(article_id: str, article: pd.Series, c: _Claim) -> dict[str, object]:
+    assert c.place is not None
+    date = c.date.date if c.date else article["published"].date()
+    place_id = c.place.get(schema.PLACE_ID)
+    return {
+        schema.CLAIM_ID: c.claim_id,
+        schema.ARTICLE_ID: article_id,
+        "claimant": c.claimant,
+        "side": c.side,
+        "action": c.action,
+        "place_name": _place_name(c.place),
+        schema.PLACE_ID: place_id if isinstance(place_id, str) else None,
+        schema.MENTION_ID: c.place.name,
+        "event_date": pd.Timestamp(date),
+        "date_precision": c.date.precision if c.date else "day",
+        "asserted_controller": c.controller,
+        "negated": c.negated,
+        "negated_by": c.negated_by,
+        "confidence": round(c.confidence, 3),
+        "evidence": " ".join(c.sentence.split()),
+        "url": article["url"],
+        "source": article["source"],
+        "published": article["published"],
+    }

@@ -1,0 +1,107 @@
+"""Gazetteer interface: a backend answers a name with ranked candidate places."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from mapper._errors import ConfigurationError
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One place a name may refer to.
+
+    Attributes
+    ----------
+    place_id
+        Stable id in its gazetteer (``geonames:<id>`` or a curated slug).
+    name
+        Canonical English name.
+    kind
+        ``country``, ``oblast``, ``district``, ``city`` or ``settlement``.
+    country
+        ISO 3166-1 alpha-2 code.
+    admin1
+        Canonical name of the oblast (or first-level region) it lies in; "" for oblasts and
+        countries.
+    lat, lon
+        WGS84 coordinates.
+    population
+        Inhabitants when known, else 0.
+    source
+        Where the entry comes from.
+    """
+
+    place_id: str
+    name: str
+    kind: str
+    country: str
+    admin1: str
+    lat: float
+    lon: float
+    population: int
+    source: str
+
+
+class Gazetteer(abc.ABC):
+    """A source of candidate places for a name.
+
+    Subclasses implement :meth:`lookup`; :func:`get_gazetteer` picks one by its ``name``.
+    """
+
+    name: ClassVar[str]
+
+    @abc.abstractmethod
+    def lookup(self, name: str, *, country: str | None = None) -> list[Candidate]:
+        """Return the places ``name`` may refer to, most populous first.
+
+        Parameters
+        ----------
+        name
+            A place name as written (any case, spelling variant, Latin or Cyrillic).
+        country
+            Keep only candidates in this ISO alpha-2 country.
+
+        Returns
+        -------
+        list of Candidate
+        """
+
+
+_REGISTRY: dict[str, type[Gazetteer]] = {}
+
+
+def register(cls: type[Gazetteer]) -> type[Gazetteer]:
+    """Class decorator adding a backend to the registry under its ``name``."""
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def get_gazetteer(name: str = "local", **kwargs: Any) -> Gazetteer:
+    """Build the gazetteer backend registered as ``name``.
+
+    Parameters
+    ----------
+    name
+        A registered backend name (see :func:`backends`).
+    **kwargs
+        Passed to the backend's constructor.
+
+    Returns
+    -------
+    Gazetteer
+    """
+    try:
+        cls = _REGISTRY[name]
+    except KeyError:
+        raise ConfigurationError(
+            f"unknown gazetteer {name!r}; choose one of {backends()}"
+        ) from None
+    return cls(**kwargs)
+
+
+def backends() -> list[str]:
+    """Names of the registered gazetteer backends."""
+    return sorted(_REGISTRY)

@@ -1,0 +1,389 @@
+"""Articles -> mentions: find toponyms by gazetteer matching and resolve each to one place.
+
+Finding
+    Capitalised word sequences are looked up in the gazetteer, longest first, so "Kazachya
+    Loknya" wins over "Loknya". A possessive ("Russia's") is stripped; "X region", "X oblast",
+    "X district" take the region or district; in "Kursk and Belgorod regions" every listed name
+    takes the plural keyword. A name followed by an organisation word ("Kyiv Independent",
+    "Kyiv 24", "the Odesa brigade") is not a place.
+
+Resolving
+    Each candidate place is scored by, in order of weight: the kind the text asks for (region,
+    district, city); an explicit qualifier in the same sentence ("Popovka in the Belgorod
+    region"); the oblasts and countries the article names; the distance to the other places
+    resolved in the article; the project's focus regions; and population. A bare oblast-capital
+    name ("Kursk") means the oblast unless city cues (the city of, regional capital, mayor,
+    strikes) are near. The confidence is the chosen candidate's share of the softmax over
+    scores; below ``settings.min_place_confidence`` the mention stays ``ambiguous`` with its
+    candidates listed rather than guessed.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+import pandas as pd
+
+from mapper import schema, settings
+from mapper._lexicon import Lexicon, load
+from mapper._text import Token, keyword_of, normalize_name, sentences, tokens
+from mapper.gazetteer import Candidate, LocalGazetteer, distance_km
+
+log = logging.getLogger(__name__)
+
+_SEPARATOR = re.compile(r"^[\s\-‐–]*$")
+_LIST_JOIN = re.compile(r"^\s*(?:,|and|or|,\s*and)\s*$")
+_SOFTMAX_SCALE = 4.0
+_FUNCTION_WORDS = frozenset(
+    "the a an on in at but and yet he she it they we his her its their our this that these those "
+    "after before while when if as by for with from since january february march april may june "
+    "july august september october november december monday tuesday wednesday thursday friday "
+    "saturday sunday".split()
+)
+
+
+@dataclass
+class _Found:
+    """A name found in a text, before resolution."""
+
+    start: int
+    end: int
+    surface: str
+    candidates: list[Candidate]
+    sentence: int
+    want: str | None = None
+    scores: list[float] = field(default_factory=list)
+    plausible: list[float] = field(default_factory=list)
+
+
+@cache
+def default_gazetteer() -> LocalGazetteer:
+    """The offline gazetteer, loaded once per process."""
+    return LocalGazetteer()
+
+
+def mentions_from_articles(
+    articles: pd.DataFrame,
+    *,
+    gazetteer: LocalGazetteer | None = None,
+    lexicon: Lexicon | None = None,
+) -> pd.DataFrame:
+    """Find and resolve the place names of every article.
+
+    Parameters
+    ----------
+    articles
+        The articles frame.
+    gazetteer
+        Where names are looked up; default: the offline :class:`LocalGazetteer`.
+    lexicon
+        Cue lists; default: the bundled lexicon.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The mentions frame (see :mod:`mapper.schema`), in article and text order.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> articles = pd.DataFrame(
+    ...     {"url": [""], "source": [""], "published": [pd.Timestamp("2025-04-27", tz="UTC")],
+    ...      "title": [""], "path": [""],
+    ...      "text": ["Fighting goes on in the Kursk and Belgorod regions near Gornal."]},
+    ...     index=pd.Index(["a1"], name="article_id"))
+    >>> mentions_from_articles(articles)["place_name"].tolist()
+    ['Kursk Oblast', 'Belgorod Oblast', 'Gornal']
+    """
+    schema.validate_articles(articles)
+    gazetteer = gazetteer or default_gazetteer()
+    lexicon = lexicon or load()
+    rows = []
+    for article_id, text in articles["text"].items():
+        found = find_names(str(text), gazetteer, lexicon)
+        _resolve(found, str(text), lexicon)
+        rows.extend(_row(str(article_id), f) for f in found)
+    frame = pd.DataFrame(rows, columns=[schema.MENTION_ID, *schema.MENTION_COLUMNS])
+    frame = frame.set_index(schema.MENTION_ID)
+    schema.validate_mentions(frame)
+    return frame
+
+
+def find_names(text: str, gazetteer: LocalGazetteer, lexicon: Lexicon) -> list[_Found]:
+    """Find the place names in ``text`` (unresolved; see :func:`mentions_from_articles`).
+
+    Gazetteer names are found wherever they stand. A capitalised name the gazetteer does not
+    know is kept as an unknown place (no candidates) when the words before it say a place
+    follows ("near X", "the village of X", "captured X", "including X") or when it is listed
+    with a known place.
+    """
+    words = tokens(text)
+    bounds = list(sentences(text))
+    org_after = set(lexicon.cues.get("org_after", ()))
+    titles = set(lexicon.cues.get("title", ()))
+    not_names = _not_names(lexicon)
+    place_before = lexicon.cue_regex("place_before")
+    found: list[_Found] = []
+    i = 0
+    sentence = 0
+    while i < len(words):
+        while sentence + 1 < len(bounds) and words[i].start >= bounds[sentence + 1][0]:
+            sentence += 1
+        if not words[i].is_capitalized or words[i].text.lower() in not_names:
+            i += 1
+            continue
+        run = _capitalised_run(words, i, text)
+        match = _longest_match(words, i, text, gazetteer)
+        previous = words[i - 1].text.lower().rstrip(".") if i else ""
+        if previous in titles:
+            i += run
+            continue
+        if match is not None and (match[0] >= run or _keyword_follows(words, i + match[0])):
+            length, key = match
+            following = words[i + length].text.lower() if i + length < len(words) else ""
+            if following not in org_after or keyword_of(words[i + length - 1].text):
+                found.append(_found(text, words[i], words[i + length - 1], sentence,
+                                    gazetteer.lookup_key(key), _wanted_kind(key)))
+            i += max(length, 1)
+            continue
+        last = words[i + run - 1]
+        if any(w.text.lower().rstrip("'s’") in not_names for w in words[i + 1 : i + run]):
+            i += run  # a person ("Alexander Khinshtein"), not a place
+            continue
+        following = words[i + run].text.lower() if i + run < len(words) else ""
+        listed = bool(found) and _LIST_JOIN.match(text[found[-1].end : words[i].start])
+        cued = re.search(
+            rf"(?:{place_before.pattern})[\s,]+(?:the\s+)?$",
+            text[max(0, words[i].start - 30) : words[i].start],
+            re.IGNORECASE,
+        )
+        if following not in org_after and (listed or cued):
+            found.append(_found(text, words[i], last, sentence, [], None))
+        i += run
+    _apply_plural_keywords(found, words, text, gazetteer)
+    _apply_city_cues(found, text, lexicon)
+    return found
+
+
+@cache
+def _not_names_for(actors: tuple[tuple[str, str], ...], titles: tuple[str, ...]) -> frozenset[str]:
+    return frozenset({p for p, _ in actors if " " not in p} | set(titles) | _FUNCTION_WORDS)
+
+
+def _not_names(lexicon: Lexicon) -> frozenset[str]:
+    """Capitalised words that never start a place name: actors, titles, months, function words."""
+    return _not_names_for(lexicon.actors, lexicon.cues.get("title", ()))
+
+
+def _capitalised_run(words: Sequence[Token], i: int, text: str) -> int:
+    """Length of the run of capitalised words from ``i`` ("Vladimir Putin", "Novaya Sorochina")."""
+    j = i + 1
+    while (
+        j < len(words)
+        and j - i < 4
+        and words[j].is_capitalized
+        and words[j].text.lower() not in _FUNCTION_WORDS
+        and _SEPARATOR.match(text[words[j - 1].end : words[j].start])
+        and not words[j - 1].text.endswith(("'s", "’s"))
+        and not (words[j].text.isupper() and len(words[j].text) > 1)
+    ):
+        j += 1
+    return j - i
+
+
+def _keyword_follows(words: Sequence[Token], j: int) -> bool:
+    return j < len(words) and keyword_of(words[j].text) is not None
+
+
+def _found(
+    text: str, first: Token, last: Token, sentence: int, candidates: list[Candidate],
+    want: str | None,
+) -> _Found:
+    end = last.end - 2 if last.text.endswith(("'s", "’s")) else last.end
+    return _Found(first.start, end, text[first.start : end], candidates, sentence, want)
+
+
+def _longest_match(
+    words: Sequence[Token], i: int, text: str, gazetteer: LocalGazetteer
+) -> tuple[int, str] | None:
+    if not words[i].is_capitalized:
+        return None
+    parts: list[str] = []
+    best = None
+    for j in range(i, min(len(words), i + gazetteer.max_words)):
+        if j > i and not _SEPARATOR.match(text[words[j - 1].end : words[j].start]):
+            break
+        word = words[j].text
+        if word.endswith(("'s", "’s")):
+            word = word[:-2]
+        parts.append(word)
+        key = normalize_name(" ".join(parts))
+        if key in gazetteer:
+            best = (j - i + 1, key)
+        if words[j].text.endswith(("'s", "’s")):
+            break
+    return best
+
+
+def _wanted_kind(key: str) -> str | None:
+    last = key.rsplit(" ", 1)[-1]
+    return {"region": "oblast", "district": "district"}.get(last)
+
+
+def _apply_plural_keywords(
+    found: list[_Found], words: Sequence[Token], text: str, gazetteer: LocalGazetteer
+) -> None:
+    """In "Kursk and Belgorod regions" the keyword of the last name applies to all of them."""
+    for k in range(len(found) - 1, 0, -1):
+        head = found[k]
+        if head.want is None:
+            continue
+        keyword = "region" if head.want == "oblast" else "district"
+        j = k - 1
+        while j >= 0 and _LIST_JOIN.match(text[found[j].end : found[j + 1].start]):
+            listed = found[j]
+            if listed.want is None:
+                key = normalize_name(f"{listed.surface} {keyword}")
+                candidates = gazetteer.lookup_key(key)
+                if candidates:
+                    listed.candidates = candidates
+                    listed.want = head.want
+            j -= 1
+
+
+def _apply_city_cues(found: list[_Found], text: str, lexicon: Lexicon) -> None:
+    before = lexicon.cue_regex("city_before")
+    after = lexicon.cue_regex("city_after")
+    context = lexicon.cue_regex("city_context")
+    region_after = lexicon.cue_regex("region_after")
+    bounds = list(sentences(text))
+    for f in found:
+        if f.want is not None or not any(c.kind == "oblast" for c in f.candidates):
+            continue
+        if not any(c.kind in ("city", "settlement") for c in f.candidates):
+            continue
+        left = text[max(0, f.start - 20) : f.start].lower()
+        right = text[f.end : f.end + 30].lower()
+        lo, hi = bounds[f.sentence] if f.sentence < len(bounds) else (0, len(text))
+        if before.search(left[-14:]) or re.match(r"[\s,]*" + after.pattern, right, re.I):
+            f.want = "city"
+        elif re.match(r"\s*" + region_after.pattern, right, re.I) or re.search(
+            r"(?:russia|ukraine)['’]s\s*$", left, re.I
+        ):
+            f.want = "oblast"
+        elif context.search(text[lo:hi]):
+            f.want = "city"
+        else:
+            f.want = "oblast"
+
+
+def _resolve(found: list[_Found], text: str, lexicon: Lexicon) -> None:
+    """Choose a candidate for every found name, using the article as context."""
+    for f in found:
+        if f.want == "city":
+            kept = [c for c in f.candidates if c.kind in ("city", "settlement")]
+        elif f.want in ("oblast", "district"):
+            kept = [c for c in f.candidates if c.kind == f.want]
+        else:
+            kept = [c for c in f.candidates if c.kind not in ("oblast", "district")]
+        f.candidates = kept or f.candidates
+    oblasts = {c.name for f in found for c in f.candidates if c.kind == "oblast" and f.want}
+    countries = {c.country for f in found if len(f.candidates) == 1 for c in f.candidates}
+    anchors = [
+        f.candidates[0]
+        for f in found
+        if len(f.candidates) == 1 and f.candidates[0].kind in ("settlement", "city", "district")
+        and f.candidates[0].admin1 in settings.focus_regions + tuple(oblasts)
+    ]
+    named_oblasts = [
+        c for f in found if f.want == "oblast" and len(f.candidates) == 1 for c in f.candidates
+    ]
+    for f in found:
+        qualifiers = {
+            c.name
+            for g in found
+            if g.sentence == f.sentence and g.start > f.start and g.want == "oblast"
+            for c in g.candidates
+        }
+        f.scores = [_score(c, f, oblasts, qualifiers, countries, anchors) for c in f.candidates]
+        f.plausible = [_plausibility(c, anchors + named_oblasts) for c in f.candidates]
+
+
+def _score(
+    candidate: Candidate,
+    found: _Found,
+    oblasts: set[str],
+    qualifiers: set[str],
+    countries: set[str],
+    anchors: list[Candidate],
+) -> float:
+    score = min(math.log10(candidate.population + 1) / 7.0, 1.0) * 0.5
+    if candidate.admin1 in qualifiers:
+        score += 1.5
+    if candidate.admin1 in oblasts or candidate.name in oblasts:
+        score += 0.8
+    if candidate.admin1 in settings.focus_regions or candidate.name in settings.focus_regions:
+        score += 0.6
+    if candidate.country in countries:
+        score += 0.2
+    others = [a for a in anchors if a.place_id != candidate.place_id]
+    if others and candidate.kind in ("settlement", "city"):
+        nearest = min(distance_km(candidate, a) for a in others)
+        score += math.exp(-nearest / 40.0)
+    if not candidate.place_id.startswith("geonames:"):
+        score += 0.2
+    return score
+
+
+def _plausibility(candidate: Candidate, anchors: list[Candidate]) -> float:
+    """Discount a village far from every other place of the article: likely a namesake."""
+    others = [a for a in anchors if a.place_id != candidate.place_id]
+    if candidate.kind != "settlement" or not others:
+        return 1.0
+    nearest = min(distance_km(candidate, a) for a in others)
+    return 1.0 if nearest <= 100 else max(0.3, 1.0 - (nearest - 100) / 300)
+
+
+def _confidence(scores: list[float]) -> list[float]:
+    top = max(scores)
+    weights = [math.exp(_SOFTMAX_SCALE * (s - top)) for s in scores]
+    total = sum(weights)
+    return [w / total for w in weights]
+
+
+def _row(article_id: str, f: _Found) -> dict[str, object]:
+    base: dict[str, object] = {
+        schema.MENTION_ID: f"{article_id}:{f.start}",
+        schema.ARTICLE_ID: article_id,
+        "surface": f.surface,
+        "start": f.start,
+        "end": f.end,
+    }
+    if not f.candidates:
+        return {**base, "status": "no_match", "confidence": 0.0, "candidates": ""}
+    confidences = [c * p for c, p in zip(_confidence(f.scores), f.plausible, strict=True)]
+    best = max(range(len(f.candidates)), key=lambda i: (f.scores[i], -i))
+    others = "; ".join(
+        f"{c.name} ({c.admin1 or c.country})" for i, c in enumerate(f.candidates) if i != best
+    )
+    if confidences[best] < settings.min_place_confidence:
+        return {**base, "status": "ambiguous", "confidence": confidences[best], "candidates": others}
+    place = f.candidates[best]
+    return {
+        **base,
+        schema.PLACE_ID: place.place_id,
+        "place_name": place.name,
+        "place_kind": place.kind,
+        "admin1": place.admin1,
+        "country": place.country,
+        "lat": place.lat,
+        "lon": place.lon,
+        "confidence": round(confidences[best], 3),
+        "status": "resolved",
+        "candidates": others,
+    }

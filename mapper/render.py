@@ -1,0 +1,327 @@
+"""Timeline (and claims) -> folium.Map: an interactive map of control over time.
+
+Layers, all driven by one time slider (leaflet.timeline through ``folium.plugins.Timeline``):
+
+- **Control status (from claims)**: one circle per place, coloured by the status the timeline
+  gives it on the slider's date.
+- **Claims: Russian side / Ukrainian side / observers and others**: one marker per located
+  claim, coloured by the controller it asserts, its symbol saying the action; it shows from the
+  event date for ``settings.claim_days`` days. Negated claims are drawn hollow.
+
+Every popup names the claimant, side, action, dates, the evidence sentence and a link to the
+source. All article text is HTML-escaped before it reaches the page.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import folium
+import geopandas as gpd
+import pandas as pd
+from branca.element import MacroElement
+from folium.plugins import Timeline, TimelineSlider
+from folium.template import Template
+from folium.utilities import JsCode
+
+from mapper import schema, settings
+
+COLOURS = {"RU": "#c62828", "UA": "#1565c0", "contested": "#ef8f00", "none": "#616161"}
+SYMBOLS = {
+    "captured": "⚑",
+    "liberated": "★",
+    "withdrew": "↩",
+    "advanced": "➤",
+    "fighting": "⚔",
+    "repelled": "⛨",
+    "holds": "■",
+    "attacked": "✸",
+    "denied": "✗",
+}
+SIDE_LAYERS = {
+    "RU": "Claims: Russian side",
+    "UA": "Claims: Ukrainian side",
+    "observer": "Claims: observers and others",
+    "other": "Claims: observers and others",
+}
+_DAY_MS = 86_400_000
+
+_CLAIM_POINT = JsCode(
+    """
+    function (feature, latlng) {
+        var p = feature.properties;
+        return L.marker(latlng, {
+            title: p.tooltip,
+            icon: L.divIcon({
+                className: 'fm-claim fm-' + p.colour_key + (p.negated ? ' fm-negated' : ''),
+                html: '<span data-claim="' + p.claim_id + '">' + p.symbol + '</span>',
+                iconSize: [22, 22]
+            })
+        });
+    }
+    """
+)
+_STATUS_POINT = JsCode(
+    """
+    function (feature, latlng) {
+        var p = feature.properties;
+        return L.circleMarker(latlng, {
+            radius: 9, weight: 2, color: '#ffffff', fillColor: p.colour, fillOpacity: 0.85,
+            className: 'fm-status fm-status-' + p.controller
+        });
+    }
+    """
+)
+_BIND_POPUP = JsCode(
+    """
+    function (feature, layer) {
+        layer.bindPopup(feature.properties.popup, {maxWidth: 360});
+    }
+    """
+)
+
+
+class _Legend(MacroElement):  # type: ignore[misc]
+    """A fixed legend of colours and action symbols."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style>
+          .fm-claim span { display:flex; align-items:center; justify-content:center;
+            width:22px; height:22px; border-radius:50%; color:#fff; font:bold 13px/1 sans-serif;
+            border:2px solid #fff; box-shadow:0 0 2px #000; }
+          {% for key, colour in this.colours.items() %}
+          .fm-{{ key }} span { background: {{ colour }}; }
+          .fm-legend i.fm-{{ key }} { background: {{ colour }}; }
+          {% endfor %}
+          .fm-negated span { background:#fff !important; color:#333; border:2px dashed #333; }
+          .fm-legend { position:absolute; top:10px; left:50px; z-index:1000; background:#fff;
+            padding:8px 10px; border-radius:4px; box-shadow:0 1px 4px rgba(0,0,0,.4);
+            font:12px/1.4 sans-serif; max-width:260px; }
+          .fm-legend i { display:inline-block; width:12px; height:12px; border-radius:50%;
+            margin-right:4px; vertical-align:middle; }
+          .fm-popup th { text-align:left; padding-right:6px; vertical-align:top; }
+          .fm-popup blockquote { margin:4px 0; padding-left:6px; border-left:3px solid #999; }
+        </style>
+        {% endmacro %}
+        {% macro html(this, kwargs) %}
+        <div class="fm-legend" id="fm-legend">
+          <b>{{ this.title }}</b><br>
+          <span>Claimed controller (a claim is not a fact):</span><br>
+          <i class="fm-RU"></i>Russia &nbsp;<i class="fm-UA"></i>Ukraine<br>
+          <i class="fm-contested"></i>contested &nbsp;<i class="fm-none"></i>no control claimed<br>
+          <span>Actions:</span>
+          {% for action, symbol in this.symbols.items() %}{{ symbol }}&nbsp;{{ action }}
+          {% endfor %}<br>
+          <span>Hollow marker: claim denied in the same article.</span><br>
+          <span>Circles: status from reconciled claims. Markers: single claims.</span>
+        </div>
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.title = title
+        self.colours = COLOURS
+        self.symbols = SYMBOLS
+
+
+def timeline_map(
+    timeline: gpd.GeoDataFrame,
+    *,
+    claims: gpd.GeoDataFrame | None = None,
+    tiles: str | None = "default",
+    claim_days: int | None = None,
+    title: str = "Claims of control",
+) -> folium.Map:
+    """Draw the timeline, and optionally the claims behind it, on one time slider.
+
+    Parameters
+    ----------
+    timeline
+        The timeline frame.
+    claims
+        The located frame; each located claim gets a marker.
+    tiles
+        Background tiles: a folium tile name, ``None`` for none, or ``"default"`` for
+        ``settings.default_tiles``.
+    claim_days
+        Days a claim marker stays visible after its event date; ``None``:
+        ``settings.claim_days``.
+    title
+        Shown in the legend.
+
+    Returns
+    -------
+    folium.Map
+        Shows inline in Jupyter; save it with :func:`mapper.io.write_map`.
+    """
+    schema.validate_timeline(timeline)
+    days = settings.claim_days if claim_days is None else claim_days
+    chosen_tiles = settings.default_tiles if tiles == "default" else tiles
+    fmap = folium.Map(tiles=chosen_tiles, control_scale=True, prefer_canvas=False)
+    layers: list[Timeline] = []
+    mapped = _mappable(claims)
+    end_ms = _end_ms(timeline, mapped, days)
+    status = _status_features(timeline, mapped, end_ms)
+    if status["features"]:
+        layers.append(_layer(status, "Control status (from claims)", _STATUS_POINT, fmap))
+    for name in dict.fromkeys(SIDE_LAYERS.values()):
+        sides = [s for s, layer_name in SIDE_LAYERS.items() if layer_name == name]
+        subset = mapped[mapped["side"].isin(sides)]
+        if len(subset):
+            layers.append(_layer(_claim_features(subset, days), name, _CLAIM_POINT, fmap))
+    if layers:
+        TimelineSlider(
+            auto_play=False, date_options="YYYY-MM-DD", show_ticks=True,
+            enable_keyboard_controls=True, steps=max(2, _day_steps(layers)),
+        ).add_timelines(*layers).add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    _Legend(title).add_to(fmap)
+    bounds = _bounds(timeline, mapped)
+    if bounds:
+        fmap.fit_bounds(bounds, padding=(30, 30))
+    return fmap
+
+
+def _mappable(claims: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    if claims is None:
+        return gpd.GeoDataFrame(
+            columns=[*schema.CLAIM_COLUMNS, *schema.LOCATED_EXTRA], geometry="geometry"
+        )
+    schema.validate_located(claims)
+    return claims[(claims["geocode_status"] == "resolved") & claims["event_date"].notna()]
+
+
+def _ms(stamp: pd.Timestamp) -> int:
+    return int(stamp.value // 1_000_000)
+
+
+def _end_ms(timeline: gpd.GeoDataFrame, claims: gpd.GeoDataFrame, days: int) -> int:
+    """The slider's last instant: a day after the last change or claim window."""
+    stamps = [_ms(s) for s in timeline.index.get_level_values(schema.VALID_FROM)]
+    stamps += [_ms(s) + days * _DAY_MS for s in claims["event_date"]]
+    return (max(stamps) if stamps else 0) + _DAY_MS
+
+
+def _day_steps(layers: list[Timeline]) -> int:
+    starts = [f["properties"]["start"] for layer in layers for f in layer.data["features"]]
+    ends = [f["properties"]["end"] for layer in layers for f in layer.data["features"]]
+    return int((max(ends) - min(starts)) // _DAY_MS)
+
+
+def _layer(data: dict[str, Any], name: str, point: JsCode, fmap: folium.Map) -> Timeline:
+    layer = Timeline(data, point_to_layer=point, on_each_feature=_BIND_POPUP)
+    layer.layer_name = name
+    layer.add_to(fmap)
+    return layer
+
+
+def _claim_features(claims: gpd.GeoDataFrame, days: int) -> dict[str, Any]:
+    features = []
+    for claim_id, c in claims.iterrows():
+        start = _ms(c["event_date"])
+        controller = c["asserted_controller"] if isinstance(c["asserted_controller"], str) else None
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [c.geometry.x, c.geometry.y]},
+                "properties": {
+                    "start": start,
+                    "end": start + days * _DAY_MS,
+                    "claim_id": str(claim_id),
+                    "colour_key": controller or "none",
+                    "symbol": SYMBOLS[c["action"]],
+                    "negated": bool(c["negated"]),
+                    "tooltip": f"{c['place_name']}: {c['action']} ({c['side']})",
+                    "popup": claim_popup(c),
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _status_features(
+    timeline: gpd.GeoDataFrame, claims: gpd.GeoDataFrame, end_ms: int
+) -> dict[str, Any]:
+    features = []
+    for (place_id, valid_from), row in timeline.iterrows():
+        ids = [i for i in str(row["claim_ids"]).split(";") if i]
+        behind = claims.loc[claims.index.intersection(ids)]
+        valid_to = row["valid_to"]
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [row.geometry.x, row.geometry.y]},
+                "properties": {
+                    "start": _ms(valid_from),
+                    "end": end_ms if pd.isna(valid_to) else _ms(valid_to),
+                    "endExclusive": True,
+                    "place_id": str(place_id),
+                    "controller": row["controller"],
+                    "colour": COLOURS[row["controller"]],
+                    "popup": _status_popup(row, valid_from, behind),
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _text(value: object) -> str:
+    return html.escape("" if value is None or (isinstance(value, float) and pd.isna(value))
+                       else str(value))
+
+
+def _link(url: object) -> str:
+    if isinstance(url, str) and url.lower().startswith(("http://", "https://")):
+        return f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener">source</a>'
+    return ""
+
+
+def claim_popup(claim: pd.Series) -> str:
+    """The escaped HTML popup of one claim: who claims what, when, and the sentence behind it."""
+    controller = claim["asserted_controller"] if isinstance(claim["asserted_controller"], str) \
+        else "no control claimed"
+    negated = " <b>(denied in the same article)</b>" if claim["negated"] else ""
+    event = claim["event_date"].date().isoformat() if pd.notna(claim["event_date"]) else "undated"
+    rows = [
+        ("Place", claim["place_name"]),
+        ("Claimant", f"{claim['claimant']} ({claim['side']})"),
+        ("Action", claim["action"]),
+        ("Controller claimed", controller),
+        ("Event date", f"{event} ({claim['date_precision']})"),
+        ("Source", claim["source"]),
+    ]
+    table = "".join(f"<tr><th>{_text(k)}</th><td>{_text(v)}</td></tr>" for k, v in rows)
+    return (
+        f'<div class="fm-popup"><table>{table}</table>{negated}'
+        f"<blockquote>{_text(claim['evidence'])}</blockquote>{_link(claim['url'])}</div>"
+    )
+
+
+def _status_popup(row: pd.Series, valid_from: pd.Timestamp, behind: pd.DataFrame) -> str:
+    until = "ongoing" if pd.isna(row["valid_to"]) else row["valid_to"].date().isoformat()
+    items = "".join(
+        f"<li>{_text(c['claimant'])} ({_text(c['side'])}): {_text(c['action'])}, "
+        f"{_text(c['event_date'].date().isoformat())} {_link(c['url'])}</li>"
+        for _, c in behind.iterrows()
+    )
+    return (
+        f'<div class="fm-popup"><b>{_text(row["place_name"])}</b>: '
+        f"{_text(row['controller'])} from {valid_from.date().isoformat()} ({until}), "
+        f"confidence {row['confidence']:.2f}<ul>{items}</ul></div>"
+    )
+
+
+def _bounds(timeline: gpd.GeoDataFrame, claims: gpd.GeoDataFrame) -> list[list[float]] | None:
+    points = list(timeline.geometry) + list(claims.geometry)
+    points = [p for p in points if p is not None and not p.is_empty]
+    if not points:
+        return None
+    lats = [p.y for p in points]
+    lons = [p.x for p in points]
+    return [[min(lats), min(lons)], [max(lats), max(lons)]]
