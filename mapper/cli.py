@@ -34,12 +34,14 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Run 'mapper COMMAND --help' for a command's options and examples.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging, tracebacks")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", help="debug logging, tracebacks")
+    common.add_argument("-q", "--quiet", action="store_true", help="only errors")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser(
         "run",
+        parents=[common],
         help="articles in, interactive map and tables out",
         description="Read articles, extract claims, reconcile a timeline and write the map "
         "(map.html) and tables (claims.csv/.geojson, mentions.csv, timeline.csv, "
@@ -60,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser(
         "eval",
+        parents=[common],
         help="score extraction against a labelled JSONL file",
         description="Precision, recall and F1 for places, claims and negation, with the misses.",
         epilog="example:\n  mapper eval ../shared/eval/dev_claims.jsonl",
@@ -71,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     gazetteer_commands = gazetteer.add_subparsers(dest="gazetteer_command", required=True)
     lookup = gazetteer_commands.add_parser(
         "lookup",
+        parents=[common],
         help="list the places a name may refer to",
         epilog="example:\n  mapper gazetteer lookup \"Kazach'ya Loknya\"",
         formatter_class=argparse.RawDescriptionHelpFormatter,

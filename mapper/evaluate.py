@@ -108,6 +108,7 @@ def evaluate(path: str | Path, *, gazetteer: LocalGazetteer | None = None) -> Ev
             "published": pd.to_datetime([e["published"] for e in examples], utc=True),
             "title": "",
             "text": [e["text"] for e in examples],
+            "captions": "",
             "path": str(path),
         },
         index=pd.Index([str(e["id"]) for e in examples], name=schema.ARTICLE_ID),

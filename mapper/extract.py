@@ -70,6 +70,15 @@ _SPLIT = re.compile(
     r"[;:]|,(?!\d)|\s(?=(?:while|whereas|but)\s)|\s(?=and\s+(?:that|said|added|says)\b)"
     r"|\s(?=as\s+(?:[A-Z]|the\s|ukrainian|russian))|[\"“”]"
 )
+_NP_SPLIT = re.compile(
+    r"[,;:\"“”]|\b(?:that|although|though|because|after|before|since|while|whereas|when|if|"
+    r"but|so)\b",
+    re.IGNORECASE,
+)
+_PRONOUN_SUBJECT = re.compile(
+    r"^\W*(?:(?:late\s+|early\s+)?on\s+\w+\s+)?(?:that\s+)?(?:it|they|we|he|she)\b",
+    re.IGNORECASE,
+)
 _LEADING_JUNK = re.compile(
     r"^(?:(?:and|but|while|whereas|with|as|yet|also|meanwhile|however|then|that|hours later|"
     r"later|earlier|separately|in a statement)\b[\s,]*)+",
@@ -122,7 +131,7 @@ class _Claim:
     sentence: str
     order: int
     negated: bool = False
-    negated_by: str | None = None
+    denied_by: _Claim | None = None
     claim_id: str = ""
 
 
@@ -151,6 +160,7 @@ def claims_from_articles(
     >>> from mapper.mentions import mentions_from_articles
     >>> articles = pd.DataFrame(
     ...     {"url": ["https://example.test/a"], "source": ["example"], "title": [""], "path": [""],
+    ...      "captions": [""],
     ...      "published": [pd.Timestamp("2025-04-27", tz="UTC")],
     ...      "text": ["Russia's defence ministry said on Saturday its troops had captured "
     ...               "Gornal. Kyiv's general staff rejected the claim on Sunday."]},
@@ -187,7 +197,7 @@ class _ArticleReader:
         self.article_id = article_id
         self.text = str(article["text"])
         self.lex = lexicon
-        self.mentions = mentions.sort_values("start")
+        self.mentions = mentions[mentions["field"] == "text"].sort_values("start")
         self.anchor = self._anchor(article["published"].date())
         self.last_attribution: _Attribution | None = None
         self.recent_places: list[pd.Series] = []
@@ -262,8 +272,17 @@ class _ArticleReader:
             before = sentence[: match.start()]
             if _PASSIVE_BEFORE.search(before):
                 continue
-            left = re.split(r"[,;:\"“”]|\bthat\b", before)[-1]
-            left_start = start + len(before) - len(left)
+            pieces = _NP_SPLIT.split(before)
+            left = pieces[-1]
+            if not left.strip() and before.rstrip().endswith(",") and not re.search(
+                r"[\"”]\s*,\s*$", before
+            ):
+                # "Ukraine's commander-in-chief, Oleksandr Syrskyi, said": the name and its
+                # apposition together; the first recognised actor in them gives the side.
+                named = [p.strip() for p in pieces if p.strip()][-2:]
+                fits = all(len(p.split()) <= 6 and not speech.search(p) for p in named)
+                left = ", ".join(named) if fits else ""
+            left_start = start + before.rfind(left)
             np = _clean_np(left)
             if " by " in f" {np} ":
                 np = np.split(" by ", 1)[1]
@@ -463,7 +482,12 @@ class _ArticleReader:
             # Local officials (governor, mayor) and unrecognised claimants speak for the side
             # whose country the place is in.
             side = home or "other"
-        actor = self._actor(trigger, side, start)
+        actor = self._actor(trigger, side, start, attributions)
+        if action == "holds" and re.search(
+            r"\bno longer\b", self.text[max(start, trigger.start - 40) : trigger.start]
+        ):
+            # "no longer showed X as Ukrainian-held": the holder has lost it.
+            action = "withdrew"
         controller = _controller(action, actor, side, home)
         if place is not None and place["place_kind"] == "oblast" and action in _FULL_ACTIONS:
             controller = self._oblast_controller(trigger, controller, splits)
@@ -489,12 +513,17 @@ class _ArticleReader:
             order=trigger.start,
         )
 
-    def _actor(self, trigger: _Trigger, side: str, start: int) -> str | None:
+    def _actor(
+        self, trigger: _Trigger, side: str, start: int, attributions: list[_Attribution]
+    ) -> str | None:
         """The side doing the action: in the trigger, after "by" (passive), or its subject."""
         own = _SIDE_WORD.search(trigger.text)
         if own:
             return _side_of_word(own.group("who"), side)
-        before = self.text[start : trigger.start]
+        # The subject is looked for in the reported clause: after the last speech verb before it.
+        clause_start = max([a.verb_end for a in attributions if a.verb_end <= trigger.start],
+                           default=start)
+        before = self.text[clause_start : trigger.start]
         if _PASSIVE_BEFORE.search(before.lower()) or trigger.text.startswith(("was ", "were ")):
             by = re.match(r"\s+by\s+(?:the\s+)?([\w'’-]+(?:\s+[\w'’-]+)?)",
                           self.text[trigger.end : trigger.end + 60])
@@ -503,12 +532,14 @@ class _ArticleReader:
                 if found:
                     return _side_of_word(found.group("who"), side)
             return None
+        if clause_start > start and _PRONOUN_SUBJECT.match(before):
+            return side if side in ("RU", "UA") else None
         subjects = [m for m in _SIDE_WORD.finditer(before) if m.group("noun") or m.group("who")
                     .lower() in ("ukraine", "russia", "kyiv", "moscow")]
         subjects = [m for m in subjects if not m.group("who").lower().endswith(("'s", "’s"))
                     or m.group("noun")]
         if subjects:
-            return _side_of_word(subjects[-1].group("who"), side)
+            return _side_of_word(subjects[0].group("who"), side)
         return None
 
     def _oblast_controller(
@@ -711,7 +742,7 @@ def _link_denials(claims: list[_Claim]) -> None:
             continue
         target = targets[-1]
         target.negated = True
-        target.negated_by = f"@{id(denial)}"
+        target.denied_by = denial
         if denial.place is None:
             denial.place = target.place
 
@@ -729,7 +760,9 @@ def _same_or_inside(place: pd.Series, denied: pd.Series) -> bool:
 
 
 def _deduplicated(claims: list[_Claim], article_id: str) -> list[_Claim]:
+    """Keep one claim per (side, action, place, date, controller); ids are stable per text."""
     kept: dict[tuple[object, ...], _Claim] = {}
+    survivor: dict[int, _Claim] = {}
     for c in claims:
         if c.place is None:
             continue
@@ -737,17 +770,16 @@ def _deduplicated(claims: list[_Claim], article_id: str) -> list[_Claim]:
         key = (c.side, c.action, _place_name(c.place), date, c.controller)
         if key in kept:
             kept[key].negated = kept[key].negated or c.negated
-            continue
-        digest = hashlib.sha1(
-            f"{article_id}|{c.order}|{_place_name(c.place)}|{c.action}|{c.claimant}"
-            .encode()
-        ).hexdigest()[:16]
-        c.claim_id = digest
-        kept[key] = c
-    ids = {f"@{id(c)}": c.claim_id for c in claims}
+            kept[key].denied_by = kept[key].denied_by or c.denied_by
+        else:
+            c.claim_id = hashlib.sha1(
+                f"{article_id}|{c.order}|{_place_name(c.place)}|{c.action}|{c.claimant}".encode()
+            ).hexdigest()[:16]
+            kept[key] = c
+        survivor[id(c)] = kept[key]
     for c in kept.values():
-        if c.negated_by:
-            c.negated_by = ids.get(c.negated_by) or None
+        if c.denied_by is not None:
+            c.denied_by = survivor.get(id(c.denied_by))
         if c.negated:
             c.confidence *= 0.5
     return list(kept.values())
@@ -770,7 +802,7 @@ def _row(article_id: str, article: pd.Series, c: _Claim) -> dict[str, object]:
         "date_precision": c.date.precision if c.date else "day",
         "asserted_controller": c.controller,
         "negated": c.negated,
-        "negated_by": c.negated_by,
+        "negated_by": c.denied_by.claim_id if c.denied_by else None,
         "confidence": round(c.confidence, 3),
         "evidence": " ".join(c.sentence.split()),
         "url": article["url"],

@@ -205,6 +205,7 @@ def _from_seed_layout(text: str) -> dict[str, Any]:
     lines = text.splitlines()
     record: dict[str, Any] = {}
     body: list[str] = []
+    captions: list[str] = []
     in_url = False
     for line in lines:
         stripped = line.strip()
@@ -213,28 +214,31 @@ def _from_seed_layout(text: str) -> dict[str, Any]:
                 record["url"] = match.group(1) or match.group(2)
                 in_url = False
             continue
+        in_body = any(b.strip() for b in body)
         if "title" not in record and stripped.startswith("# "):
             record["title"] = stripped[2:].strip()
-        elif "byline" not in record and stripped.startswith("By ") and not body:
+        elif "byline" not in record and stripped.startswith("By ") and not in_body:
             record["byline"] = _clean_markdown(stripped[3:]).strip()
-        elif "published" not in record and not body and _MONTH_DATE.match(stripped):
+        elif "published" not in record and not in_body and _MONTH_DATE.match(stripped):
             record["published"] = stripped
         elif stripped.lower().startswith("original url"):
             in_url = True
-        elif _is_furniture(stripped):
-            continue
-        else:
+        elif _is_caption(stripped):
+            captions.append(_clean_markdown(_BOLD_CREDIT.sub("", stripped)))
+        elif not _is_furniture(stripped):
             body.append(line)
     record["text"] = _clean_markdown("\n".join(body))
+    record["captions"] = "\n".join(captions)
     return record
 
 
 def _is_furniture(line: str) -> bool:
-    """Photo captions with a bold credit, related-article links and images are not article text."""
-    if re.match(r"^\**\s*Related article", line, re.IGNORECASE):
-        return True
-    if line.startswith("!["):
-        return True
+    """Related-article links and images are not article text."""
+    return bool(re.match(r"^\**\s*Related article", line, re.IGNORECASE)) or line.startswith("![")
+
+
+def _is_caption(line: str) -> bool:
+    """A photo caption ends with a bold credit ("**Name / Agency**")."""
     return bool(_BOLD_CREDIT.search(line)) and " / " in line[line.rfind("**", 0, -2) :]
 
 
@@ -320,6 +324,7 @@ def _article(record: dict[str, Any], path: Path, fallback: pd.Timestamp | None) 
         "published": published,
         "title": str(record.get("title") or "").strip(),
         "text": text,
+        "captions": str(record.get("captions") or ""),
         "path": str(path),
     }
 

@@ -94,7 +94,7 @@ def mentions_from_articles(
     >>> import pandas as pd
     >>> articles = pd.DataFrame(
     ...     {"url": [""], "source": [""], "published": [pd.Timestamp("2025-04-27", tz="UTC")],
-    ...      "title": [""], "path": [""],
+    ...      "title": [""], "path": [""], "captions": [""],
     ...      "text": ["Fighting goes on in the Kursk and Belgorod regions near Gornal."]},
     ...     index=pd.Index(["a1"], name="article_id"))
     >>> mentions_from_articles(articles)["place_name"].tolist()
@@ -104,10 +104,16 @@ def mentions_from_articles(
     gazetteer = gazetteer or default_gazetteer()
     lexicon = lexicon or load()
     rows = []
-    for article_id, text in articles["text"].items():
-        found = find_names(str(text), gazetteer, lexicon)
-        _resolve(found, str(text), lexicon)
-        rows.extend(_row(str(article_id), f) for f in found)
+    for article_id, article in articles.iterrows():
+        # Captions name places worth listing, but are resolved with the text as context.
+        text, captions = str(article["text"]), str(article.get("captions") or "")
+        found = find_names(text, gazetteer, lexicon)
+        in_captions = find_names(captions, gazetteer, lexicon) if captions else []
+        for f in in_captions:
+            f.sentence = -1
+        _resolve(found + in_captions, text, lexicon)
+        rows.extend(_row(str(article_id), f, "text") for f in found)
+        rows.extend(_row(str(article_id), f, "captions") for f in in_captions)
     frame = pd.DataFrame(rows, columns=[schema.MENTION_ID, *schema.MENTION_COLUMNS])
     frame = frame.set_index(schema.MENTION_ID)
     schema.validate_mentions(frame)
@@ -134,11 +140,14 @@ def find_names(text: str, gazetteer: LocalGazetteer, lexicon: Lexicon) -> list[_
     while i < len(words):
         while sentence + 1 < len(bounds) and words[i].start >= bounds[sentence + 1][0]:
             sentence += 1
-        if not words[i].is_capitalized or words[i].text.lower() in not_names:
+        if not words[i].is_capitalized:
             i += 1
             continue
         run = _capitalised_run(words, i, text)
         match = _longest_match(words, i, text, gazetteer)
+        if match is None and _bare(words[i].text) in not_names:
+            i += 1
+            continue
         previous = words[i - 1].text.lower().rstrip(".") if i else ""
         if previous in titles:
             i += run
@@ -152,7 +161,7 @@ def find_names(text: str, gazetteer: LocalGazetteer, lexicon: Lexicon) -> list[_
             i += max(length, 1)
             continue
         last = words[i + run - 1]
-        if any(w.text.lower().rstrip("'s’") in not_names for w in words[i + 1 : i + run]):
+        if any(_bare(w.text) in not_names for w in words[i + 1 : i + run]):
             i += run  # a person ("Alexander Khinshtein"), not a place
             continue
         following = words[i + run].text.lower() if i + run < len(words) else ""
@@ -178,6 +187,11 @@ def _not_names_for(actors: tuple[tuple[str, str], ...], titles: tuple[str, ...])
 def _not_names(lexicon: Lexicon) -> frozenset[str]:
     """Capitalised words that never start a place name: actors, titles, months, function words."""
     return _not_names_for(lexicon.actors, lexicon.cues.get("title", ()))
+
+
+def _bare(word: str) -> str:
+    """Lower case, without a possessive ending."""
+    return re.sub(r"['’]s$", "", word.lower())
 
 
 def _capitalised_run(words: Sequence[Token], i: int, text: str) -> int:
@@ -356,11 +370,13 @@ def _confidence(scores: list[float]) -> list[float]:
     return [w / total for w in weights]
 
 
-def _row(article_id: str, f: _Found) -> dict[str, object]:
+def _row(article_id: str, f: _Found, field: str) -> dict[str, object]:
+    prefix = "" if field == "text" else "c"
     base: dict[str, object] = {
-        schema.MENTION_ID: f"{article_id}:{f.start}",
+        schema.MENTION_ID: f"{article_id}:{prefix}{f.start}",
         schema.ARTICLE_ID: article_id,
         "surface": f.surface,
+        "field": field,
         "start": f.start,
         "end": f.end,
     }

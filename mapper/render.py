@@ -34,7 +34,7 @@ SYMBOLS = {
     "withdrew": "↩",
     "advanced": "➤",
     "fighting": "⚔",
-    "repelled": "⛨",
+    "repelled": "⊘",
     "holds": "■",
     "attacked": "✸",
     "denied": "✗",

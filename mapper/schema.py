@@ -8,7 +8,8 @@ articles (DataFrame, index ``article_id``)
     source        outlet or feed name
     published     publication time, tz-aware UTC
     title         headline
-    text          body text used for extraction (captions and bylines removed)
+    text          body text, the source of claims (captions and bylines removed)
+    captions      photo captions ("" when none): searched for places, never for claims
     path          the file it was read from
     ============  =========================================================
 
@@ -16,7 +17,8 @@ mentions (DataFrame, index ``mention_id``)
     ============  =========================================================
     article_id    the article it occurs in
     surface       the text as written ("Kursk and Belgorod regions" gives two mentions)
-    start, end    character offsets in the article text
+    field         ``text`` or ``captions``: the article column the offsets refer to
+    start, end    character offsets in that column
     place_id      gazetteer id of the chosen place, ``None`` when unresolved
     place_name    canonical name of the chosen place
     place_kind    ``country``, ``oblast``, ``district``, ``city`` or ``settlement``
@@ -80,10 +82,11 @@ CLAIM_ID = "claim_id"
 PLACE_ID = "place_id"
 VALID_FROM = "valid_from"
 
-ARTICLE_COLUMNS = ("url", "source", "published", "title", "text", "path")
+ARTICLE_COLUMNS = ("url", "source", "published", "title", "text", "captions", "path")
 MENTION_COLUMNS = (
     ARTICLE_ID,
     "surface",
+    "field",
     "start",
     "end",
     PLACE_ID,

@@ -3,7 +3,8 @@
 The rule, applied per place in date order:
 
 1. Claims that say nothing about control (strikes) and negated claims are left out; so are
-   claims with no date or no point.
+   claims with no date or no point. A claim dated only to a week, month or year ("in August")
+   is left out where a day-precise claim about the same place falls in that period.
 2. All claims dated the same day are pooled. If they assert one controller, that is the status;
    if they disagree (one side claims a capture, the other denies it), the place is
    ``contested`` that day. A denial asserts ``contested`` unless it says who holds the place.
@@ -45,7 +46,7 @@ def timeline_from_located(located: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     ]
     rows: list[dict[str, object]] = []
     for place_id, claims in usable.sort_values("event_date").groupby(schema.PLACE_ID, sort=True):
-        rows.extend(_intervals(str(place_id), claims))
+        rows.extend(_intervals(str(place_id), _without_shadowed_coarse(claims)))
     columns = [schema.PLACE_ID, schema.VALID_FROM, *schema.TIMELINE_COLUMNS]
     frame = pd.DataFrame(rows, columns=columns)
     frame[schema.VALID_FROM] = pd.to_datetime(frame[schema.VALID_FROM], utc=True)
@@ -55,6 +56,22 @@ def timeline_from_located(located: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     )
     schema.validate_timeline(timeline)
     return timeline
+
+
+_PERIOD = {"week": "W-SUN", "month": "M", "year": "Y"}
+
+
+def _without_shadowed_coarse(claims: pd.DataFrame) -> pd.DataFrame:
+    precise = claims.loc[claims["date_precision"] == "day", "event_date"]
+    keep = []
+    for _, claim in claims.iterrows():
+        period = _PERIOD.get(claim["date_precision"])
+        if period is None:
+            keep.append(True)
+            continue
+        span = claim["event_date"].tz_localize(None).to_period(period)
+        keep.append(not any(d.tz_localize(None).to_period(period) == span for d in precise))
+    return claims[keep]
 
 
 def _intervals(place_id: str, claims: pd.DataFrame) -> list[dict[str, object]]:

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from mapper._dates import find_dates
+
+SUNDAY = dt.date(2025, 4, 27)
+
+
+@pytest.mark.parametrize(
+    ("text", "anchor", "expected", "precision"),
+    [
+        ("on Saturday", SUNDAY, "2025-04-26", "day"),
+        ("on Sunday", SUNDAY, "2025-04-27", "day"),
+        ("last Sunday", SUNDAY, "2025-04-20", "day"),
+        ("on Monday night", dt.date(2025, 1, 20), "2025-01-20", "day"),
+        ("yesterday", SUNDAY, "2025-04-26", "day"),
+        ("overnight", SUNDAY, "2025-04-27", "day"),
+        ("over the past day", SUNDAY, "2025-04-27", "day"),
+        ("last week", dt.date(2024, 8, 20), "2024-08-12", "week"),
+        ("last month", SUNDAY, "2025-03-01", "month"),
+        ("in August 2024", SUNDAY, "2024-08-01", "month"),
+        ("during its August offensive", dt.date(2025, 3, 13), "2024-08-01", "month"),
+        ("since August", dt.date(2024, 12, 1), "2024-08-01", "month"),
+        ("On February 6", dt.date(2025, 2, 7), "2025-02-06", "day"),
+        ("on March 12", dt.date(2025, 3, 14), "2025-03-12", "day"),
+        ("Dec. 14–15", dt.date(2025, 1, 3), "2024-12-14", "day"),
+        ("14 March 2025", SUNDAY, "2025-03-14", "day"),
+        ("2025-03-12", SUNDAY, "2025-03-12", "day"),
+        ("in 2022", SUNDAY, "2022-01-01", "year"),
+    ],
+)
+def test_expressions_resolve_against_the_anchor(
+    text: str, anchor: dt.date, expected: str, precision: str
+) -> None:
+    found = find_dates(text, anchor)
+    assert len(found) == 1
+    assert found[0].date.isoformat() == expected
+    assert found[0].precision == precision
+
+
+def test_relative_days_count_from_the_previous_date() -> None:
+    found = find_dates("claimed on Sunday, while Kyiv said two days earlier", dt.date(2025, 3, 16))
+    assert [d.date.isoformat() for d in found] == ["2025-03-16", "2025-03-14"]
+    assert found[1].relative
+
+
+def test_never_after_the_anchor() -> None:
+    (found,) = find_dates("on December 20", dt.date(2025, 1, 5))
+    assert found.date == dt.date(2024, 12, 20)
+
+
+def test_may_the_verb_is_not_a_month() -> None:
+    assert find_dates("Russia may attack again", SUNDAY) == []
+    assert find_dates("in May", SUNDAY)[0].date == dt.date(2024, 5, 1)

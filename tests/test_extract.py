@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import pytest
+
+import mapper
+
+Claims = Callable[[str, str], pd.DataFrame]
+
+
+def rows(claims: pd.DataFrame) -> list[tuple[object, ...]]:
+    return [
+        (c.side, c.action, c.place_name, c.event_date.date().isoformat(), c.asserted_controller,
+         c.negated)
+        for c in claims.itertuples()
+    ]
+
+
+def test_capture_and_denial(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2025-04-27",
+        "Russia's defence ministry said on Saturday its troops had captured Gornal. "
+        "Kyiv's general staff rejected the claim on Sunday, saying fighting was continuing "
+        "around Gornal.",
+    )
+    assert rows(claims) == [
+        ("RU", "captured", "Gornal", "2025-04-26", "RU", True),
+        ("UA", "denied", "Gornal", "2025-04-27", "contested", False),
+        ("UA", "fighting", "Gornal", "2025-04-27", "contested", False),
+    ]
+    denial = claims[claims["action"] == "denied"].index[0]
+    assert claims.loc[claims["action"] == "captured", "negated_by"].iloc[0] == denial
+
+
+def test_several_places_in_one_sentence(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2025-03-10",
+        "The Russian defence ministry said its Sever group had liberated Malaya Loknya, "
+        "Cherkasskaya Konopelka and Lebedevka over the past day.",
+    )
+    assert claims["place_name"].tolist() == ["Malaya Loknya", "Cherkasskaya Konopelka", "Lebedevka"]
+    assert set(claims["action"]) == {"liberated"}
+    assert set(claims["asserted_controller"]) == {"RU"}
+
+
+def test_qualifying_region_and_reference_points_are_not_claims(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2025-01-05",
+        "Kyiv's forces launched a new assault towards Berdin, north-east of Sudzha, on Sunday, "
+        "Russian war correspondents said. Moscow said troops repelled attacks near Popovka in "
+        "the Belgorod region.",
+    )
+    assert sorted(claims["place_name"]) == ["Berdin", "Popovka"]
+    assert claims.set_index("place_name").loc["Berdin", "side"] == "RU"
+
+
+def test_attempts_and_plans_are_not_claims(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2025-03-18",
+        "Ukrainian troops tried to break through near Demidovka, Moscow said on Tuesday, adding "
+        "that the attacks had been repelled. Kyiv aims to capture Sudzha.",
+    )
+    assert rows(claims) == [("RU", "repelled", "Demidovka", "2025-03-18", "RU", False)]
+
+
+def test_region_claims_need_a_full_cue_for_a_controller(claims_of: Claims) -> None:
+    full = claims_of("2025-04-26", "Gerasimov said on Saturday that the Kursk region had been "
+                                   "fully liberated.")
+    partial = claims_of("2025-04-27", '"Our military continues to defend areas of the Kursk '
+                                      'region," Zelensky said.')
+    assert rows(full) == [("RU", "liberated", "Kursk Oblast", "2025-04-26", "RU", False)]
+    assert rows(partial) == [("UA", "holds", "Kursk Oblast", "2025-04-27", "contested", False)]
+
+
+def test_outlet_background_claim(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2025-03-13",
+        "Moscow announced on Thursday that its forces had retaken Sudzha, the largest town "
+        "Ukraine seized during its August offensive.",
+    )
+    background = claims[claims["claimant"] == "the outlet"].iloc[0]
+    assert (background["side"], background["action"], background["asserted_controller"]) == (
+        "observer", "captured", "UA")
+    assert background["event_date"].date().isoformat() == "2024-08-01"
+    assert background["date_precision"] == "month"
+
+
+def test_admission_and_pronoun_attribution(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2025-03-14",
+        "The Ukrainian-held area shrank, the DeepState monitoring project said on Friday. "
+        "Sverdlikovo and Martynovka have been lost, it added.",
+    )
+    assert set(claims["claimant"]) == {"the DeepState monitoring project"}
+    assert rows(claims) == [
+        ("observer", "withdrew", "Sverdlikovo", "2025-03-14", "RU", False),
+        ("observer", "withdrew", "Martynovka", "2025-03-14", "RU", False),
+    ]
+
+
+def test_two_claimants_and_local_officials(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2024-11-14",
+        "North Korean troops have joined the fighting in the Kursk region, Kyiv and Washington "
+        "said. Tetkino came under heavy shelling on Monday, its governor said.",
+    )
+    assert sorted(zip(claims["claimant"], claims["side"], strict=True)) == [
+        ("Kyiv", "UA"), ("Washington", "other"), ("its governor", "RU")]
+
+
+def test_hedges_lower_confidence(claims_of: Claims) -> None:
+    plain = claims_of("2025-03-09", "Russian military bloggers reported that troops had entered "
+                                    "Malaya Loknya.")
+    hedged = claims_of("2025-03-09", "Russian military bloggers reported that troops had entered "
+                                     "Malaya Loknya. The claim could not be independently "
+                                     "verified.")
+    assert hedged["confidence"].iloc[0] < plain["confidence"].iloc[0]
+    assert not hedged["negated"].iloc[0]
+
+
+def test_strikes_assert_no_controller(claims_of: Claims) -> None:
+    claims = claims_of("2025-03-19", "Russian forces struck the city of Sumy with guided bombs "
+                                     "overnight, the regional administration said.")
+    assert rows(claims) == [("UA", "attacked", "Sumy", "2025-03-19", None, False)]
+
+
+def test_dateline_replaces_publication_date(claims_of: Claims) -> None:
+    claims = claims_of("2025-06-28", "KYIV, June 26 - Ukrainian forces repelled an attack on "
+                                     "Andriivka today, the general staff said.")
+    assert claims["event_date"].iloc[0].date().isoformat() == "2025-06-26"
+
+
+def test_schema_and_input_not_mutated(make_articles: Callable[..., pd.DataFrame]) -> None:
+    articles = make_articles(("2025-03-13", "Moscow said it had retaken Sudzha."))
+    found = mapper.mentions_from_articles(articles)
+    before = (articles.copy(), found.copy())
+    claims = mapper.claims_from_articles(articles, found)
+    mapper.schema.validate_claims(claims)
+    pd.testing.assert_frame_equal(articles, before[0])
+    pd.testing.assert_frame_equal(found, before[1])
+    with pytest.raises(mapper.SchemaError):
+        mapper.claims_from_articles(articles, found.drop(columns=["status"]))

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import pytest
+
+import mapper
+
+
+@pytest.fixture
+def places(make_articles: Callable[..., pd.DataFrame]) -> Callable[[str], pd.DataFrame]:
+    def find(text: str) -> pd.DataFrame:
+        return mapper.mentions_from_articles(make_articles(("2025-04-27", text)))
+
+    return find
+
+
+def test_regions_lists_and_possessives(places: Callable[[str], pd.DataFrame]) -> None:
+    found = places("Zelensky said Ukraine's army defends areas of the Kursk and Belgorod regions.")
+    assert found["place_name"].tolist() == ["Ukraine", "Kursk Oblast", "Belgorod Oblast"]
+    assert found["surface"].tolist()[0] == "Ukraine"
+
+
+def test_bare_kursk_is_the_region_in_war_reporting(places: Callable[[str], pd.DataFrame]) -> None:
+    found = places("Ukraine's army was still fighting in Russia's Kursk.")
+    assert "Kursk Oblast" in found["place_name"].tolist()
+
+
+def test_city_cues_pick_the_city(places: Callable[[str], pd.DataFrame]) -> None:
+    found = places("Kursk, the regional capital, was hit by a drone attack, the city's mayor said.")
+    row = found[found["surface"] == "Kursk"].iloc[0]
+    assert (row["place_name"], row["place_kind"]) == ("Kursk", "city")
+
+
+def test_qualifier_picks_the_namesake(places: Callable[[str], pd.DataFrame]) -> None:
+    found = places("Fighting near Demidovka and Popovka in the Belgorod region.")
+    popovka = found[found["surface"] == "Popovka"].iloc[0]
+    assert popovka["admin1"] == "Belgorod Oblast"
+    assert popovka["lat"] == pytest.approx(50.95472, abs=0.01)
+
+
+def test_people_organisations_and_adjectives_are_not_places(
+    places: Callable[[str], pd.DataFrame],
+) -> None:
+    found = places(
+        "President Vladimir Putin spoke to the Kyiv Independent and Russian troops; "
+        "the governor, Alexander Khinshtein, said Kyiv 24 reported it."
+    )
+    assert found.empty
+
+
+def test_unknown_names_in_place_position_are_kept_unresolved(
+    places: Callable[[str], pd.DataFrame],
+) -> None:
+    found = places("Ukrainian units advanced towards Ulanok and Cherkasskaya Konopelka.")
+    assert found["surface"].tolist() == ["Ulanok", "Cherkasskaya Konopelka"]
+    assert set(found["status"]) == {"no_match"}
+    assert found["place_id"].isna().all()
+
+
+def test_far_namesake_is_abstained_not_guessed(places: Callable[[str], pd.DataFrame]) -> None:
+    found = places("Russia claimed Novenke and Basivka in Ukraine's Sumy region.")
+    novenke = found[found["surface"] == "Novenke"].iloc[0]
+    assert novenke["status"] == "ambiguous"
+    assert pd.isna(novenke["place_id"])
+
+
+def test_offsets_point_at_the_surface(places: Callable[[str], pd.DataFrame]) -> None:
+    text = "Russia's defence ministry said its troops had captured Gornal."
+    found = places(text)
+    for _, m in found.iterrows():
+        assert text[m["start"] : m["end"]] == m["surface"]
+
+
+def test_input_not_mutated(make_articles: Callable[..., pd.DataFrame]) -> None:
+    articles = make_articles(("2025-04-27", "Fighting near Sudzha."))
+    before = articles.copy()
+    mapper.mentions_from_articles(articles)
+    pd.testing.assert_frame_equal(articles, before)
+
+
+def test_bad_frame_raises_schema_error() -> None:
+    with pytest.raises(mapper.SchemaError, match="missing columns"):
+        mapper.mentions_from_articles(pd.DataFrame({"text": ["x"]}).rename_axis("article_id"))
