@@ -43,7 +43,7 @@ from mapper._errors import (
 from mapper.extract import claims_from_articles
 from mapper.geocode import located_from_claims
 from mapper.ingest import articles_from_paths
-from mapper.mentions import mentions_from_articles
+from mapper.mentions import mentions_from_articles, unresolved_names
 from mapper.pipeline import RunResult, run
 from mapper.render import timeline_map
 from mapper.timeline import status_on, timeline_from_located
@@ -79,4 +79,5 @@ __all__ = [
     "timeline",
     "timeline_from_located",
     "timeline_map",
+    "unresolved_names",
 ]

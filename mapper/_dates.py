@@ -66,8 +66,11 @@ _PATTERNS: list[tuple[str, str]] = [
         r"(?i:\b(?P<last>last\s+)?(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday"
         r"|sunday)(?:\s+(?:night|morning|evening|afternoon))?\b)",
     ),
-    ("today", r"(?i:\b(?:today|overnight|this morning|tonight|over the past (?:day|24 hours)"
-              r"|over the past (?:two|three|several) days|in the past 24 hours)\b)"),
+    (
+        "today",
+        r"(?i:\b(?:today|overnight|this morning|tonight|over the past (?:day|24 hours)"
+        r"|over the past (?:two|three|several) days|in the past 24 hours)\b)",
+    ),
     ("yesterday", r"(?i:\byesterday\b)"),
     ("days_earlier", rf"(?i:\b{_NUM}\s+days?\s+(?:earlier|before|ago|prior)\b)"),
     ("day_before", r"(?i:\b(?:a|the)\s+day\s+(?:earlier|before)\b)"),
@@ -76,10 +79,17 @@ _PATTERNS: list[tuple[str, str]] = [
     ("last_month", r"(?i:\blast\s+month\b)"),
     ("this_month", r"(?i:\b(?:this|earlier this)\s+month\b)"),
 ]
-_REGEX = re.compile("|".join(f"(?P<_{kind}>{p})" for kind, p in _PATTERNS).replace(
-    "(?P<day>", "(?:").replace("(?P<month>", "(?:").replace("(?P<year>", "(?:").replace(
-    "(?P<n>", "(?:").replace("(?P<iso>", "(?:").replace("(?P<lead>", "(?:").replace(
-    "(?P<last>", "(?:").replace("(?P<weekday>", "(?:"))
+_REGEX = re.compile(
+    "|".join(f"(?P<_{kind}>{p})" for kind, p in _PATTERNS)
+    .replace("(?P<day>", "(?:")
+    .replace("(?P<month>", "(?:")
+    .replace("(?P<year>", "(?:")
+    .replace("(?P<n>", "(?:")
+    .replace("(?P<iso>", "(?:")
+    .replace("(?P<lead>", "(?:")
+    .replace("(?P<last>", "(?:")
+    .replace("(?P<weekday>", "(?:")
+)
 _PARTS = {kind: re.compile(p) for kind, p in _PATTERNS}
 
 

@@ -86,7 +86,8 @@ def _load(actors: Path | None, actions: Path | None, cues: Path | None) -> Lexic
             )
         ),
         actions=tuple(
-            (r["action"], re.compile(rf"(?<![\w-])(?:{r['pattern']})(?![\w-])")) for r in action_rows
+            (r["action"], re.compile(rf"(?<![\w-])(?:{r['pattern']})(?![\w-])"))
+            for r in action_rows
         ),
         cues={kind: tuple(values) for kind, values in cue_map.items()},
     )

@@ -49,16 +49,25 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_EPILOG_RUN,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("paths", nargs="*", type=Path,
-                     help="article files or folders (default: the bundled sample)")
+    run.add_argument(
+        "paths", nargs="*", type=Path, help="article files or folders (default: the bundled sample)"
+    )
     run.add_argument("--out", type=Path, default=Path("outputs"), help="output folder")
-    run.add_argument("--assume-date", metavar="YYYY-MM-DD",
-                     help="publication date for undated articles (else they are rejected)")
-    run.add_argument("--self-contained", action="store_true",
-                     help="inline all scripts and styles: the map works offline")
-    run.add_argument("--tiles", default="default",
-                     help="background tiles: a folium tile name or 'none' "
-                     f"(default: {settings.default_tiles})")
+    run.add_argument(
+        "--assume-date",
+        metavar="YYYY-MM-DD",
+        help="publication date for undated articles (else they are rejected)",
+    )
+    run.add_argument(
+        "--self-contained",
+        action="store_true",
+        help="inline all scripts and styles: the map works offline",
+    )
+    run.add_argument(
+        "--tiles",
+        default="default",
+        help=f"background tiles: a folium tile name or 'none' (default: {settings.default_tiles})",
+    )
 
     evaluate = commands.add_parser(
         "eval",
@@ -76,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
         "lookup",
         parents=[common],
         help="list the places a name may refer to",
-        epilog="example:\n  mapper gazetteer lookup \"Kazach'ya Loknya\"",
+        epilog='example:\n  mapper gazetteer lookup "Kazach\'ya Loknya"',
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     lookup.add_argument("name")
@@ -153,6 +162,8 @@ def _lookup(args: argparse.Namespace) -> int:
         print(f"no place named {args.name!r} in the offline gazetteer")
         return EXIT_ERROR
     for c in candidates:
-        print(f"{c.name:28} {c.kind:10} {c.admin1 or c.country:24} {c.lat:9.5f} {c.lon:9.5f} "
-              f"pop {c.population:>9} {c.place_id} ({c.source})")
+        print(
+            f"{c.name:28} {c.kind:10} {c.admin1 or c.country:24} {c.lat:9.5f} {c.lon:9.5f} "
+            f"pop {c.population:>9} {c.place_id} ({c.source})"
+        )
     return EXIT_OK

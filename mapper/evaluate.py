@@ -119,14 +119,19 @@ def evaluate(path: str | Path, *, gazetteer: LocalGazetteer | None = None) -> Ev
     for example in examples:
         key = str(example["id"])
         own_mentions = found[found[schema.ARTICLE_ID] == key]
-        names = own_mentions["place_name"].where(own_mentions["place_name"].notna(),
-                                                 own_mentions["surface"])
+        names = own_mentions["place_name"].where(
+            own_mentions["place_name"].notna(), own_mentions["surface"]
+        )
         result.places.add(key, set(example.get("places", [])), set(names))
         own = claims[claims[schema.ARTICLE_ID] == key]
-        predicted = [_key(c["side"], c["action"], c["place_name"], c["event_date"]) for _, c in
-                     own.iterrows()]
-        gold = [_key(c["side"], c["action"], c["place"], c["event_date"]) for c in
-                example.get("claims", [])]
+        predicted = [
+            _key(c["side"], c["action"], c["place_name"], c["event_date"])
+            for _, c in own.iterrows()
+        ]
+        gold = [
+            _key(c["side"], c["action"], c["place"], c["event_date"])
+            for c in example.get("claims", [])
+        ]
         result.claims.add(key, gold, predicted)
         result.negated.add(
             key,
@@ -136,19 +141,26 @@ def evaluate(path: str | Path, *, gazetteer: LocalGazetteer | None = None) -> Ev
     return result
 
 
-def _key(side: str, action: str, place: str, date: object) -> ClaimKey:
-    day = pd.Timestamp(date).date().isoformat() if date is not None and pd.notna(date) else "none"
+def _key(side: str, action: str, place: str, date: str | pd.Timestamp | None) -> ClaimKey:
+    day = "none" if date is None or pd.isna(date) else pd.Timestamp(date).date().isoformat()
     return (str(side), str(action), str(place), day)
 
 
 def format_report(evaluation: Evaluation) -> str:
     """The evaluation as the text ``mapper eval`` prints."""
-    lines = [f"{evaluation.examples} examples", "", f"{'':10}{'P':>7}{'R':>7}{'F1':>7}"
-             f"{'TP':>6}{'FP':>5}{'FN':>5}"]
-    for name, s in (("places", evaluation.places), ("claims", evaluation.claims),
-                    ("negated", evaluation.negated)):
-        lines.append(f"{name:10}{s.precision:7.3f}{s.recall:7.3f}{s.f1:7.3f}"
-                     f"{s.tp:6}{s.fp:5}{s.fn:5}")
+    lines = [
+        f"{evaluation.examples} examples",
+        "",
+        f"{'':10}{'P':>7}{'R':>7}{'F1':>7}{'TP':>6}{'FP':>5}{'FN':>5}",
+    ]
+    for name, s in (
+        ("places", evaluation.places),
+        ("claims", evaluation.claims),
+        ("negated", evaluation.negated),
+    ):
+        lines.append(
+            f"{name:10}{s.precision:7.3f}{s.recall:7.3f}{s.f1:7.3f}{s.tp:6}{s.fp:5}{s.fn:5}"
+        )
     for name, s in (("places", evaluation.places), ("claims", evaluation.claims)):
         if s.misses or s.extras:
             lines += ["", f"{name}: missed / extra"]

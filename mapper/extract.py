@@ -64,8 +64,11 @@ _COUNT = re.compile(
     r"(?:the\s+|russia['’]s\s+|ukraine['’]s\s+)?$",
     re.IGNORECASE,
 )
-_QUALIFIER_BEFORE = re.compile(r"\b(?:in|of)\s+(?:the\s+|its\s+|their\s+|russia['’]s\s+|"
-                               r"ukraine['’]s\s+)?(?:\w+\s+)?$", re.IGNORECASE)
+_QUALIFIER_BEFORE = re.compile(
+    r"\b(?:in|of)\s+(?:the\s+|its\s+|their\s+|russia['’]s\s+|"
+    r"ukraine['’]s\s+)?(?:\w+\s+)?$",
+    re.IGNORECASE,
+)
 _SPLIT = re.compile(
     r"[;:]|,(?!\d)|\s(?=(?:while|whereas|but)\s)|\s(?=and\s+(?:that|said|added|says)\b)"
     r"|\s(?=as\s+(?:[A-Z]|the\s|ukrainian|russian))|[\"“”]"
@@ -174,10 +177,10 @@ def claims_from_articles(
     schema.validate_articles(articles)
     schema.validate_mentions(mentions)
     lexicon = lexicon or load()
-    by_article = {key: group for key, group in mentions.groupby(schema.ARTICLE_ID, sort=False)}
+    by_article = {str(key): group for key, group in mentions.groupby(schema.ARTICLE_ID, sort=False)}
     rows: list[dict[str, object]] = []
     for article_id, article in articles.iterrows():
-        article_mentions = by_article.get(article_id, mentions.iloc[0:0])
+        article_mentions = by_article.get(str(article_id), mentions.iloc[0:0])
         claims = _ArticleReader(str(article_id), article, article_mentions, lexicon).claims()
         rows.extend(_row(str(article_id), article, c) for c in claims)
     frame = pd.DataFrame(rows, columns=[schema.CLAIM_ID, *schema.CLAIM_COLUMNS])
@@ -233,7 +236,9 @@ class _ArticleReader:
     def _sentence(self, start: int, end: int) -> Iterator[_Claim]:
         sentence = self.text[start:end]
         lower = sentence.lower()
-        in_sentence = self.mentions[(self.mentions["start"] >= start) & (self.mentions["end"] <= end)]
+        in_sentence = self.mentions[
+            (self.mentions["start"] >= start) & (self.mentions["end"] <= end)
+        ]
         splits = [start + m.start() for m in _SPLIT.finditer(sentence)]
         splits = [s for s in splits if not _inside_place_list(s, in_sentence, self.text)]
         attributions = self._attributions(start, end)
@@ -246,8 +251,9 @@ class _ArticleReader:
                 continue
             background = self._background(trigger, splits, start)
             if not trigger.places:
-                trigger.places = self._fallback_places(trigger, triggers, in_sentence, splits,
-                                                       background, start)
+                trigger.places = self._fallback_places(
+                    trigger, triggers, in_sentence, splits, background, start
+                )
             if not trigger.places and trigger.action != "denied":
                 continue
             if background:
@@ -255,9 +261,11 @@ class _ArticleReader:
             else:
                 claimant, side = self._claimant(trigger, attributions, splits)
             for claimant_i, side_i in _split_claimants(claimant, side, attributions, trigger):
-                for place in trigger.places or [None]:
-                    yield self._claim(trigger, place, claimant_i, side_i, dates, attributions,
-                                      splits, start, end)
+                places_or_none: list[pd.Series | None] = list(trigger.places) or [None]
+                for place in places_or_none:
+                    yield self._claim(
+                        trigger, place, claimant_i, side_i, dates, attributions, splits, start, end
+                    )
         for _, place in places.iterrows():
             self.recent_places.append(place)
 
@@ -266,16 +274,24 @@ class _ArticleReader:
         speech = self.lex.cue_regex("speech")
         found: list[_Attribution] = []
         for match in re.finditer(r"\baccording to\s+(?P<np>[^,;.]+)", sentence, re.IGNORECASE):
-            found.append(self._attribution(match.group("np"), start + match.start(),
-                                           start + match.end(), start + match.start("np")))
+            found.append(
+                self._attribution(
+                    match.group("np"),
+                    start + match.start(),
+                    start + match.end(),
+                    start + match.start("np"),
+                )
+            )
         for match in speech.finditer(sentence):
             before = sentence[: match.start()]
             if _PASSIVE_BEFORE.search(before):
                 continue
             pieces = _NP_SPLIT.split(before)
             left = pieces[-1]
-            if not left.strip() and before.rstrip().endswith(",") and not re.search(
-                r"[\"”]\s*,\s*$", before
+            if (
+                not left.strip()
+                and before.rstrip().endswith(",")
+                and not re.search(r"[\"”]\s*,\s*$", before)
             ):
                 # "Ukraine's commander-in-chief, Oleksandr Syrskyi, said": the name and its
                 # apposition together; the first recognised actor in them gives the side.
@@ -287,20 +303,33 @@ class _ArticleReader:
             if " by " in f" {np} ":
                 np = np.split(" by ", 1)[1]
             if not np:
-                right = re.match(r"\s+((?:the\s+)?[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,4})",
-                                 sentence[match.end():])
+                right = re.match(
+                    r"\s+((?:the\s+)?[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,4})",
+                    sentence[match.end() :],
+                )
                 if right is None or before.rstrip()[-1:] not in {'"', "”", ","}:
                     continue
                 np = right.group(1)
             if not _looks_like_claimant(np, self.lex):
                 continue
-            found.append(self._attribution(np, start + match.start(), start + match.end(),
-                                           left_start))
-        for match in re.finditer(r"\b(?:shared|posted|published|cited|reported|released)\s+by\s+"
-                                 r"(?P<np>[^,;.]+?)(?=\s+(?:appeared|appears|showed|shows|"
-                                 r"suggested)\b|[,;.]|$)", sentence, re.IGNORECASE):
-            found.append(self._attribution(match.group("np"), start + match.start(),
-                                           start + match.end(), start + match.start()))
+            found.append(
+                self._attribution(np, start + match.start(), start + match.end(), left_start)
+            )
+        for match in re.finditer(
+            r"\b(?:shared|posted|published|cited|reported|released)\s+by\s+"
+            r"(?P<np>[^,;.]+?)(?=\s+(?:appeared|appears|showed|shows|"
+            r"suggested)\b|[,;.]|$)",
+            sentence,
+            re.IGNORECASE,
+        ):
+            found.append(
+                self._attribution(
+                    match.group("np"),
+                    start + match.start(),
+                    start + match.end(),
+                    start + match.start(),
+                )
+            )
         found.sort(key=lambda a: a.verb_start)
         if found:
             self.last_attribution = found[-1]
@@ -310,10 +339,10 @@ class _ArticleReader:
         np = np.strip().strip("\"“”'’ ")
         if np.lower() in _PRONOUNS and self.last_attribution is not None:
             previous = self.last_attribution
-            return _Attribution(previous.claimant, previous.sides, verb_start, verb_end,
-                                (np_start, verb_end))
-        return _Attribution(np, _sides_of(np, self.lex), verb_start, verb_end,
-                            (np_start, verb_end))
+            return _Attribution(
+                previous.claimant, previous.sides, verb_start, verb_end, (np_start, verb_end)
+            )
+        return _Attribution(np, _sides_of(np, self.lex), verb_start, verb_end, (np_start, verb_end))
 
     def _triggers(
         self, start: int, lower: str, attributions: list[_Attribution], splits: list[int]
@@ -377,8 +406,10 @@ class _ArticleReader:
             inside = m["admin1"] == oblast["place_name"] or m["status"] != "resolved"
             if m["end"] <= oblast["start"] and inside and m["place_kind"] != "oblast":
                 between = [
-                    t for t in triggers
-                    if m["end"] <= t.start < oblast["start"] and t.action != "holds"
+                    t
+                    for t in triggers
+                    if m["end"] <= t.start < oblast["start"]
+                    and t.action != "holds"
                     and not t.dropped
                 ]
                 if not between:
@@ -392,6 +423,7 @@ class _ArticleReader:
         if not live:
             return
         for _, place in places.iterrows():
+
             def cost(t: _Trigger, place: pd.Series = place) -> float:
                 if place["start"] >= t.end:
                     gap = _words(self.text[t.end : place["start"]])
@@ -402,7 +434,7 @@ class _ArticleReader:
                     lo, hi = place["end"], t.start
                     penalty = 3.0
                 crossings = sum(lo <= s < hi for s in splits)
-                return gap + 6.0 * crossings + penalty
+                return float(gap + 6.0 * crossings + penalty)
 
             best = min(live, key=cost)
             (best.absorbed_by or best).places.append(place)
@@ -430,7 +462,9 @@ class _ArticleReader:
     ) -> list[pd.Series]:
         if background:
             seg_start = max(s for s in splits if s < trigger.start)
-            before = mentions[(mentions["end"] <= seg_start) & (mentions["place_kind"] != "country")]
+            before = mentions[
+                (mentions["end"] <= seg_start) & (mentions["place_kind"] != "country")
+            ]
             return [before.iloc[-1]] if len(before) else []
         segment_end = min([s for s in splits if s > trigger.end], default=trigger.end + 80)
         window = self.text[trigger.start - 30 : segment_end]
@@ -440,8 +474,9 @@ class _ArticleReader:
         if earlier:
             return list(earlier[-1].places)
         settlements = [p for p in self.recent_places if p["place_kind"] in ("settlement", "city")]
-        before = mentions[(mentions["end"] <= trigger.start)
-                          & mentions["place_kind"].isin(["settlement", "city"])]
+        before = mentions[
+            (mentions["end"] <= trigger.start) & mentions["place_kind"].isin(["settlement", "city"])
+        ]
         if len(before):
             return [before.iloc[-1]]
         return settlements[-1:]
@@ -455,8 +490,10 @@ class _ArticleReader:
         hi = min([s for s in splits if s >= trigger.end], default=len(self.text))
         own = [a for a in attributions if lo <= a.verb_start <= hi]
         pool = own or attributions
-        best = min(pool, key=lambda a: min(abs(a.verb_start - trigger.start),
-                                           abs(a.verb_end - trigger.end)))
+        best = min(
+            pool,
+            key=lambda a: min(abs(a.verb_start - trigger.start), abs(a.verb_end - trigger.end)),
+        )
         return best.claimant, best.sides[0] if best.sides else ""
 
     def _claim(
@@ -473,8 +510,10 @@ class _ArticleReader:
     ) -> _Claim:
         home = _home_side(place)
         action = trigger.action
-        if place is not None and place["place_kind"] == "oblast" and _COUNT.search(
-            self.text[max(start, place["start"] - 60) : place["start"]]
+        if (
+            place is not None
+            and place["place_kind"] == "oblast"
+            and _COUNT.search(self.text[max(start, place["start"] - 60) : place["start"]])
         ):
             # "retook ten settlements in the Kursk region": a ground advance in the region.
             action = "advanced"
@@ -521,12 +560,15 @@ class _ArticleReader:
         if own:
             return _side_of_word(own.group("who"), side)
         # The subject is looked for in the reported clause: after the last speech verb before it.
-        clause_start = max([a.verb_end for a in attributions if a.verb_end <= trigger.start],
-                           default=start)
+        clause_start = max(
+            [a.verb_end for a in attributions if a.verb_end <= trigger.start], default=start
+        )
         before = self.text[clause_start : trigger.start]
         if _PASSIVE_BEFORE.search(before.lower()) or trigger.text.startswith(("was ", "were ")):
-            by = re.match(r"\s+by\s+(?:the\s+)?([\w'’-]+(?:\s+[\w'’-]+)?)",
-                          self.text[trigger.end : trigger.end + 60])
+            by = re.match(
+                r"\s+by\s+(?:the\s+)?([\w'’-]+(?:\s+[\w'’-]+)?)",
+                self.text[trigger.end : trigger.end + 60],
+            )
             if by:
                 found = _SIDE_WORD.search(by.group(1))
                 if found:
@@ -534,10 +576,16 @@ class _ArticleReader:
             return None
         if clause_start > start and _PRONOUN_SUBJECT.match(before):
             return side if side in ("RU", "UA") else None
-        subjects = [m for m in _SIDE_WORD.finditer(before) if m.group("noun") or m.group("who")
-                    .lower() in ("ukraine", "russia", "kyiv", "moscow")]
-        subjects = [m for m in subjects if not m.group("who").lower().endswith(("'s", "’s"))
-                    or m.group("noun")]
+        subjects = [
+            m
+            for m in _SIDE_WORD.finditer(before)
+            if m.group("noun") or m.group("who").lower() in ("ukraine", "russia", "kyiv", "moscow")
+        ]
+        subjects = [
+            m
+            for m in subjects
+            if not m.group("who").lower().endswith(("'s", "’s")) or m.group("noun")
+        ]
         if subjects:
             return _side_of_word(subjects[0].group("who"), side)
         return None
@@ -579,9 +627,11 @@ class _ArticleReader:
             for a in attributions:
                 gap_after = self.text[a.verb_end : d.start]
                 gap_before = self.text[d.end : a.verb_start]
-                if re.fullmatch(r"\s*(?:late\s+|early\s+)?(?:on\s+|in\s+)?", gap_after) or (
-                    re.fullmatch(r"\s*", gap_before) and a.span[0] <= d.start
-                ) or a.span[0] <= d.start < a.verb_start:
+                if (
+                    re.fullmatch(r"\s*(?:late\s+|early\s+)?(?:on\s+|in\s+)?", gap_after)
+                    or (re.fullmatch(r"\s*", gap_before) and a.span[0] <= d.start)
+                    or a.span[0] <= d.start < a.verb_start
+                ):
                     return True
             return False
 
@@ -644,7 +694,7 @@ def _sides_of(np: str, lex: Lexicon) -> list[str]:
 def _split_claimants(
     claimant: str, side: str, attributions: list[_Attribution], trigger: _Trigger
 ) -> list[tuple[str, str]]:
-    """ "Kyiv and Washington said" is two claims, one per claimant."""
+    """Split "Kyiv and Washington said" into one claim per claimant."""
     parts = [p.strip() for p in re.split(r"\s+and\s+|,\s*", claimant) if p.strip()]
     if len(parts) > 1:
         lexicon = load()
@@ -731,7 +781,8 @@ def _link_denials(claims: list[_Claim]) -> None:
         if denial.action != "denied" or denial.side not in ("RU", "UA"):
             continue
         targets = [
-            c for c in claims
+            c
+            for c in claims
             if c.order < denial.order
             and c.action in _ACTS_ON_CONTROL
             and c.side == _OTHER[denial.side]
@@ -756,7 +807,7 @@ def _place_name(place: pd.Series) -> str:
 def _same_or_inside(place: pd.Series, denied: pd.Series) -> bool:
     if _place_name(place) == _place_name(denied):
         return True
-    return denied["place_kind"] == "oblast" and place["admin1"] == denied["place_name"]
+    return bool(denied["place_kind"] == "oblast" and place["admin1"] == denied["place_name"])
 
 
 def _deduplicated(claims: list[_Claim], article_id: str) -> list[_Claim]:

@@ -195,7 +195,9 @@ def _from_front_matter(text: str) -> dict[str, Any]:
     try:
         meta = yaml.safe_load(parts[1]) or {}
     except yaml.YAMLError as err:
-        raise _Rejected(f"front matter is not valid YAML ({err.__class__.__name__})", "fix the YAML") from err
+        raise _Rejected(
+            f"front matter is not valid YAML ({err.__class__.__name__})", "fix the YAML"
+        ) from err
     if not isinstance(meta, dict):
         raise _Rejected("front matter is not a mapping", "write 'key: value' lines")
     return {**meta, "text": _clean_markdown(parts[2])}
@@ -315,8 +317,10 @@ def _article(record: dict[str, Any], path: Path, fallback: pd.Timestamp | None) 
             "add 'published: YYYY-MM-DD' (or a date line) or run with --assume-date",
         )
     url = str(record.get("url") or "").strip()
-    source = str(record.get("source") or "").strip() or urlsplit(url).hostname or record.get(
-        "byline", ""
+    source = (
+        str(record.get("source") or "").strip()
+        or urlsplit(url).hostname
+        or record.get("byline", "")
     )
     return {
         "url": url,
@@ -336,7 +340,7 @@ def _timestamp(value: Any) -> pd.Timestamp:
         raise _Rejected(
             f"publication date {value!r} is not a date", "write it as YYYY-MM-DD"
         ) from err
-    if stamp is pd.NaT:
+    if pd.isna(stamp):
         raise _Rejected(f"publication date {value!r} is not a date", "write it as YYYY-MM-DD")
     if stamp.tzinfo is None:
         if stamp != stamp.normalize():

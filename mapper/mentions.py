@@ -103,7 +103,7 @@ def mentions_from_articles(
     schema.validate_articles(articles)
     gazetteer = gazetteer or default_gazetteer()
     lexicon = lexicon or load()
-    rows = []
+    rows: list[dict[str, object]] = []
     for article_id, article in articles.iterrows():
         # Captions name places worth listing, but are resolved with the text as context.
         text, captions = str(article["text"]), str(article.get("captions") or "")
@@ -118,6 +118,31 @@ def mentions_from_articles(
     frame = frame.set_index(schema.MENTION_ID)
     schema.validate_mentions(frame)
     return frame
+
+
+def unresolved_names(mentions: pd.DataFrame) -> pd.DataFrame:
+    """List the place names left unresolved, one row per distinct name and status.
+
+    Parameters
+    ----------
+    mentions
+        The mentions frame.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``surface``, ``status`` (``ambiguous``: several places fit and none clearly;
+        ``no_match``: no known place), ``count`` (mentions) and ``candidates`` (for ambiguous
+        names), most frequent first.
+    """
+    schema.validate_mentions(mentions)
+    open_names = mentions[mentions["status"] != "resolved"]
+    return (
+        open_names.groupby(["surface", "status"], as_index=False)
+        .agg(count=(schema.ARTICLE_ID, "size"), candidates=("candidates", "first"))
+        .sort_values(["count", "surface"], ascending=[False, True])
+        .reset_index(drop=True)
+    )
 
 
 def find_names(text: str, gazetteer: LocalGazetteer, lexicon: Lexicon) -> list[_Found]:
@@ -156,8 +181,16 @@ def find_names(text: str, gazetteer: LocalGazetteer, lexicon: Lexicon) -> list[_
             length, key = match
             following = words[i + length].text.lower() if i + length < len(words) else ""
             if following not in org_after or keyword_of(words[i + length - 1].text):
-                found.append(_found(text, words[i], words[i + length - 1], sentence,
-                                    gazetteer.lookup_key(key), _wanted_kind(key)))
+                found.append(
+                    _found(
+                        text,
+                        words[i],
+                        words[i + length - 1],
+                        sentence,
+                        gazetteer.lookup_key(key),
+                        _wanted_kind(key),
+                    )
+                )
             i += max(length, 1)
             continue
         last = words[i + run - 1]
@@ -215,7 +248,11 @@ def _keyword_follows(words: Sequence[Token], j: int) -> bool:
 
 
 def _found(
-    text: str, first: Token, last: Token, sentence: int, candidates: list[Candidate],
+    text: str,
+    first: Token,
+    last: Token,
+    sentence: int,
+    candidates: list[Candidate],
     want: str | None,
 ) -> _Found:
     end = last.end - 2 if last.text.endswith(("'s", "’s")) else last.end
@@ -311,7 +348,8 @@ def _resolve(found: list[_Found], text: str, lexicon: Lexicon) -> None:
     anchors = [
         f.candidates[0]
         for f in found
-        if len(f.candidates) == 1 and f.candidates[0].kind in ("settlement", "city", "district")
+        if len(f.candidates) == 1
+        and f.candidates[0].kind in ("settlement", "city", "district")
         and f.candidates[0].admin1 in settings.focus_regions + tuple(oblasts)
     ]
     named_oblasts = [
@@ -388,7 +426,12 @@ def _row(article_id: str, f: _Found, field: str) -> dict[str, object]:
         f"{c.name} ({c.admin1 or c.country})" for i, c in enumerate(f.candidates) if i != best
     )
     if confidences[best] < settings.min_place_confidence:
-        return {**base, "status": "ambiguous", "confidence": confidences[best], "candidates": others}
+        return {
+            **base,
+            "status": "ambiguous",
+            "confidence": confidences[best],
+            "candidates": others,
+        }
     place = f.candidates[best]
     return {
         **base,

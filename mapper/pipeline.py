@@ -57,14 +57,8 @@ class RunResult:
 
     @property
     def unresolved(self) -> pd.DataFrame:
-        """Place names left unresolved (abstained or unknown), one row per distinct name."""
-        open_names = self.mentions[self.mentions["status"] != "resolved"]
-        return (
-            open_names.groupby(["surface", "status"], as_index=False)
-            .agg(count=("article_id", "size"), candidates=("candidates", "first"))
-            .sort_values(["count", "surface"], ascending=[False, True])
-            .reset_index(drop=True)
-        )
+        """Place names left unresolved (see :func:`mapper.mentions.unresolved_names`)."""
+        return mentions.unresolved_names(self.mentions)
 
 
 def run(
@@ -104,7 +98,7 @@ def run(
     >>> len(result.claims) > 0 and set(result.claims["side"]) <= {"RU", "UA", "observer", "other"}
     True
     """
-    sources = list(paths) if paths is not None else [datasets.get_path("sample")]
+    sources: list[str | Path] = list(paths) if paths is not None else [datasets.get_path("sample")]
     timings: dict[str, float] = {}
 
     def timed(stage: str, start: float) -> None:
@@ -149,11 +143,13 @@ def write_outputs(result: RunResult, out: str | Path, *, self_contained: bool = 
     return folder
 
 
-def _report(result: RunResult, sources: list[str | Path], timings: dict[str, float]) -> dict[str, Any]:
+def _report(
+    result: RunResult, sources: list[str | Path], timings: dict[str, float]
+) -> dict[str, Any]:
     mentions_frame = result.mentions
     claims = result.claims
     return {
-        "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "inputs": [str(s) for s in sources],
         "articles": {"read": len(result.articles), "rejected": len(result.rejected)},
         "rejected": result.rejected.to_dict(orient="records"),

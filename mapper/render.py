@@ -82,7 +82,7 @@ _BIND_POPUP = JsCode(
 )
 
 
-class _Legend(MacroElement):  # type: ignore[misc]
+class _Legend(MacroElement):
     """A fixed legend of colours and action symbols."""
 
     _template = Template(
@@ -123,7 +123,7 @@ class _Legend(MacroElement):  # type: ignore[misc]
     )
 
     def __init__(self, title: str) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self._name = "Legend"
         self.title = title
         self.colours = COLOURS
@@ -176,9 +176,12 @@ def timeline_map(
         if len(subset):
             layers.append(_layer(_claim_features(subset, days), name, _CLAIM_POINT, fmap))
     if layers:
-        TimelineSlider(
-            auto_play=False, date_options="YYYY-MM-DD", show_ticks=True,
-            enable_keyboard_controls=True, steps=max(2, _day_steps(layers)),
+        TimelineSlider(  # type: ignore[no-untyped-call]
+            auto_play=False,
+            date_options="YYYY-MM-DD",
+            show_ticks=True,
+            enable_keyboard_controls=True,
+            steps=max(2, _day_steps(layers)),
         ).add_timelines(*layers).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     _Legend(title).add_to(fmap)
@@ -272,8 +275,9 @@ def _status_features(
 
 
 def _text(value: object) -> str:
-    return html.escape("" if value is None or (isinstance(value, float) and pd.isna(value))
-                       else str(value))
+    return html.escape(
+        "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    )
 
 
 def _link(url: object) -> str:
@@ -284,8 +288,11 @@ def _link(url: object) -> str:
 
 def claim_popup(claim: pd.Series) -> str:
     """The escaped HTML popup of one claim: who claims what, when, and the sentence behind it."""
-    controller = claim["asserted_controller"] if isinstance(claim["asserted_controller"], str) \
+    controller = (
+        claim["asserted_controller"]
+        if isinstance(claim["asserted_controller"], str)
         else "no control claimed"
+    )
     negated = " <b>(denied in the same article)</b>" if claim["negated"] else ""
     event = claim["event_date"].date().isoformat() if pd.notna(claim["event_date"]) else "undated"
     rows = [

@@ -103,7 +103,9 @@ def _intervals(place_id: str, claims: pd.DataFrame) -> list[dict[str, object]]:
         row["n_claims"] = len(behind)
         row["claim_ids"] = ";".join(behind.index)
         row["sides"] = ";".join(sorted(set(behind["side"])))
-        row["confidence"] = round(confidence / 2 if row["controller"] == "contested" else confidence, 3)
+        row["confidence"] = round(
+            confidence / 2 if row["controller"] == "contested" else confidence, 3
+        )
     return rows
 
 

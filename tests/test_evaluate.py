@@ -22,11 +22,19 @@ def test_score_counts_multisets() -> None:
 def test_evaluate_a_small_file(tmp_path: Path) -> None:
     path = tmp_path / "set.jsonl"
     example = {
-        "id": "t1", "published": "2025-03-13",
+        "id": "t1",
+        "published": "2025-03-13",
         "text": "Moscow announced on Thursday that its forces had retaken Sudzha.",
         "places": ["Moscow", "Sudzha"],
-        "claims": [{"side": "RU", "action": "liberated", "place": "Sudzha",
-                    "event_date": "2025-03-13", "negated": False}],
+        "claims": [
+            {
+                "side": "RU",
+                "action": "liberated",
+                "place": "Sudzha",
+                "event_date": "2025-03-13",
+                "negated": False,
+            }
+        ],
     }
     path.write_text(json.dumps(example) + "\n", encoding="utf-8")
     result = evaluate(path)

