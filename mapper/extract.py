@@ -82,6 +82,10 @@ _PRONOUN_SUBJECT = re.compile(
     r"^\W*(?:(?:late\s+|early\s+)?on\s+\w+\s+)?(?:that\s+)?(?:it|they|we|he|she)\b",
     re.IGNORECASE,
 )
+_ADVERB_BEFORE_VERB = re.compile(
+    r"\s*\b(?:likewise|also|separately|meanwhile|however|later|earlier|again|previously)\s*$",
+    re.IGNORECASE,
+)
 _LEADING_JUNK = re.compile(
     r"^(?:(?:and|but|while|whereas|with|as|yet|also|meanwhile|however|then|that|hours later|"
     r"later|earlier|separately|in a statement)\b[\s,]*)+",
@@ -93,7 +97,14 @@ _TRAILING_JUNK = re.compile(
     r"appears to|again|previously|separately|night|morning|evening)\b)+$",
     re.IGNORECASE,
 )
-_PRONOUNS = {"it", "he", "she", "they", "the ministry", "the statement", "the report"}
+_PRONOUNS = {"it", "he", "she", "they"}
+# A national capital is a claim's place only as the target of a strike ("a drone attack on
+# Kyiv"); otherwise "Moscow said", "accused Kyiv" name the government, not the city.
+_STRUCK_CAPITAL = re.compile(
+    r"(?:\bon|\bat|\bstruck|\bhit|\btargeted|\btargeting|\bbombed|\bshelled|\bagainst)"
+    r"\s+(?:the\s+(?:city|capital)\s+of\s+|central\s+|downtown\s+)?$",
+    re.IGNORECASE,
+)
 _DATELINE = re.compile(r"^\s*[A-Z][A-Z .'’-]+,\s+(?P<date>[A-Z][a-z]+\.?\s+\d{1,2})\b")
 _ROLE_WORDS = ("forces", "troops", "units", "army", "soldiers")
 _FULL_ACTIONS = ("captured", "liberated", "holds")
@@ -202,7 +213,7 @@ class _ArticleReader:
         self.lex = lexicon
         self.mentions = mentions[mentions["field"] == "text"].sort_values("start")
         self.anchor = self._anchor(article["published"].date())
-        self.last_attribution: _Attribution | None = None
+        self.history: list[_Attribution] = []
         self.recent_places: list[pd.Series] = []
         self.claims_so_far: list[_Claim] = []
 
@@ -260,7 +271,7 @@ class _ArticleReader:
                 claimant, side = OUTLET, "observer"
             else:
                 claimant, side = self._claimant(trigger, attributions, splits)
-            for claimant_i, side_i in _split_claimants(claimant, side, attributions, trigger):
+            for claimant_i, side_i in _split_claimants(claimant, side, self.lex):
                 places_or_none: list[pd.Series | None] = list(trigger.places) or [None]
                 for place in places_or_none:
                     yield self._claim(
@@ -286,6 +297,7 @@ class _ArticleReader:
             before = sentence[: match.start()]
             if _PASSIVE_BEFORE.search(before):
                 continue
+            before = _ADVERB_BEFORE_VERB.sub("", before)
             pieces = _NP_SPLIT.split(before)
             left = pieces[-1]
             if (
@@ -296,7 +308,7 @@ class _ArticleReader:
                 # "Ukraine's commander-in-chief, Oleksandr Syrskyi, said": the name and its
                 # apposition together; the first recognised actor in them gives the side.
                 named = [p.strip() for p in pieces if p.strip()][-2:]
-                fits = all(len(p.split()) <= 6 and not speech.search(p) for p in named)
+                fits = all(len(p.split()) <= 8 and not speech.search(p) for p in named)
                 left = ", ".join(named) if fits else ""
             left_start = start + before.rfind(left)
             np = _clean_np(left)
@@ -310,14 +322,15 @@ class _ArticleReader:
                 if right is None or before.rstrip()[-1:] not in {'"', "”", ","}:
                     continue
                 np = right.group(1)
-            if not _looks_like_claimant(np, self.lex):
+            if not (_looks_like_claimant(np, self.lex) or self._referent(np.strip())):
                 continue
             found.append(
                 self._attribution(np, start + match.start(), start + match.end(), left_start)
             )
         for match in re.finditer(
-            r"\b(?:shared|posted|published|cited|reported|released)\s+by\s+"
-            r"(?P<np>[^,;.]+?)(?=\s+(?:appeared|appears|showed|shows|"
+            r"\b(?:shared|posted|published|cited|reported|released|claims?|statements?|reports?)"
+            r"\s+by\s+"
+            r"(?P<np>[^,;.]+?)(?=\s+(?:that|appeared|appears|showed|shows|"
             r"suggested)\b|[,;.]|$)",
             sentence,
             re.IGNORECASE,
@@ -331,18 +344,30 @@ class _ArticleReader:
                 )
             )
         found.sort(key=lambda a: a.verb_start)
-        if found:
-            self.last_attribution = found[-1]
+        self.history.extend(found)
         return found
 
     def _attribution(self, np: str, verb_start: int, verb_end: int, np_start: int) -> _Attribution:
         np = np.strip().strip("\"“”'’ ")
-        if np.lower() in _PRONOUNS and self.last_attribution is not None:
-            previous = self.last_attribution
-            return _Attribution(
-                previous.claimant, previous.sides, verb_start, verb_end, (np_start, verb_end)
-            )
-        return _Attribution(np, _sides_of(np, self.lex), verb_start, verb_end, (np_start, verb_end))
+        span = (np_start, verb_end)
+        referent = self._referent(np)
+        if referent is not None:
+            return _Attribution(referent.claimant, referent.sides, verb_start, verb_end, span)
+        return _Attribution(np, _sides_of(np, self.lex), verb_start, verb_end, span)
+
+    def _referent(self, np: str) -> _Attribution | None:
+        """The earlier claimant that "it", "he" or "the ministry" refers back to."""
+        lower = np.lower()
+        if lower in _PRONOUNS:
+            return self.history[-1] if self.history else None
+        definite = re.fullmatch(r"the\s+([a-z][a-z ]*)", lower)
+        if definite is None or _sides_of(np, self.lex):
+            return None
+        head = definite.group(1).split()[-1]
+        for earlier in reversed(self.history):
+            if re.search(rf"\b{re.escape(head)}\b", earlier.claimant.lower()):
+                return earlier
+        return None
 
     def _triggers(
         self, start: int, lower: str, attributions: list[_Attribution], splits: list[int]
@@ -384,7 +409,11 @@ class _ArticleReader:
             before = self.text[max(start, m["start"] - 20) : m["start"]]
             after = self.text[m["end"] : m["end"] + 20].lower()
             ok = ok and not re.search(reference.pattern + r"\s*$", before, re.IGNORECASE)
-            if m["place_kind"] == "city" and re.match(
+            if m["place_kind"] == "capital" and not _STRUCK_CAPITAL.search(
+                self.text[max(start, m["start"] - 40) : m["start"]]
+            ):
+                ok = False
+            if m["place_kind"] in ("city", "capital") and re.match(
                 r"['’]s\s+(?:\w+\s+)?(?:" + "|".join(_ROLE_WORDS) + r"|government|officials)", after
             ):
                 ok = False
@@ -691,13 +720,10 @@ def _sides_of(np: str, lex: Lexicon) -> list[str]:
     return [first_side] + [s for _, _, s in hits[1:] if s != first_side]
 
 
-def _split_claimants(
-    claimant: str, side: str, attributions: list[_Attribution], trigger: _Trigger
-) -> list[tuple[str, str]]:
+def _split_claimants(claimant: str, side: str, lexicon: Lexicon) -> list[tuple[str, str]]:
     """Split "Kyiv and Washington said" into one claim per claimant."""
-    parts = [p.strip() for p in re.split(r"\s+and\s+|,\s*", claimant) if p.strip()]
+    parts = [p.strip() for p in re.split(r"\s+and\s+", claimant) if p.strip()]
     if len(parts) > 1:
-        lexicon = load()
         sides = [_sides_of(p, lexicon) for p in parts]
         if all(sides) and len({s[0] for s in sides}) > 1:
             return [(p, s[0]) for p, s in zip(parts, sides, strict=True)]

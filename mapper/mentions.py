@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 _SEPARATOR = re.compile(r"^[\s\-‐–]*$")
 _LIST_JOIN = re.compile(r"^\s*(?:,|and|or|,\s*and)\s*$")
 _SOFTMAX_SCALE = 4.0
+_TOWNS = ("capital", "city", "settlement")
 _FUNCTION_WORDS = frozenset(
     "the a an on in at but and yet he she it they we his her its their our this that these those "
     "after before while when if as by for with from since january february march april may june "
@@ -316,7 +317,7 @@ def _apply_city_cues(found: list[_Found], text: str, lexicon: Lexicon) -> None:
     for f in found:
         if f.want is not None or not any(c.kind == "oblast" for c in f.candidates):
             continue
-        if not any(c.kind in ("city", "settlement") for c in f.candidates):
+        if not any(c.kind in _TOWNS for c in f.candidates):
             continue
         left = text[max(0, f.start - 20) : f.start].lower()
         right = text[f.end : f.end + 30].lower()
@@ -337,7 +338,7 @@ def _resolve(found: list[_Found], text: str, lexicon: Lexicon) -> None:
     """Choose a candidate for every found name, using the article as context."""
     for f in found:
         if f.want == "city":
-            kept = [c for c in f.candidates if c.kind in ("city", "settlement")]
+            kept = [c for c in f.candidates if c.kind in _TOWNS]
         elif f.want in ("oblast", "district"):
             kept = [c for c in f.candidates if c.kind == f.want]
         else:

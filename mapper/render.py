@@ -166,22 +166,26 @@ def timeline_map(
     fmap = folium.Map(tiles=chosen_tiles, control_scale=True, prefer_canvas=False)
     layers: list[Timeline] = []
     mapped = _mappable(claims)
+    start_ms = _start_ms(timeline, mapped)
     end_ms = _end_ms(timeline, mapped, days)
-    status = _status_features(timeline, mapped, end_ms)
+    status = _status_features(timeline, mapped, start_ms, end_ms)
     if status["features"]:
         layers.append(_layer(status, "Control status (from claims)", _STATUS_POINT, fmap))
     for name in dict.fromkeys(SIDE_LAYERS.values()):
         sides = [s for s, layer_name in SIDE_LAYERS.items() if layer_name == name]
         subset = mapped[mapped["side"].isin(sides)]
         if len(subset):
-            layers.append(_layer(_claim_features(subset, days), name, _CLAIM_POINT, fmap))
+            features = _claim_features(subset, days, start_ms)
+            layers.append(_layer(features, name, _CLAIM_POINT, fmap))
     if layers:
         TimelineSlider(  # type: ignore[no-untyped-call]
             auto_play=False,
             date_options="YYYY-MM-DD",
             show_ticks=True,
             enable_keyboard_controls=True,
-            steps=max(2, _day_steps(layers)),
+            start=start_ms,
+            end=end_ms,
+            steps=max(2, (end_ms - start_ms) // _DAY_MS),
         ).add_timelines(*layers).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     _Legend(title).add_to(fmap)
@@ -204,17 +208,23 @@ def _ms(stamp: pd.Timestamp) -> int:
     return int(stamp.value // 1_000_000)
 
 
+def _start_ms(timeline: gpd.GeoDataFrame, claims: gpd.GeoDataFrame) -> int:
+    """The slider's first instant: a day before the first claim dated to the day.
+
+    Background dated only to a month or year ("since 2022") would otherwise stretch the slider
+    over years with nothing happening; such claims show from the slider's start instead.
+    """
+    precise = claims.loc[claims["date_precision"] == "day", "event_date"]
+    stamps = [_ms(s) for s in (precise if len(precise) else claims["event_date"])]
+    stamps = stamps or [_ms(s) for s in timeline.index.get_level_values(schema.VALID_FROM)]
+    return (min(stamps) if stamps else 0) - _DAY_MS
+
+
 def _end_ms(timeline: gpd.GeoDataFrame, claims: gpd.GeoDataFrame, days: int) -> int:
     """The slider's last instant: a day after the last change or claim window."""
     stamps = [_ms(s) for s in timeline.index.get_level_values(schema.VALID_FROM)]
     stamps += [_ms(s) + days * _DAY_MS for s in claims["event_date"]]
     return (max(stamps) if stamps else 0) + _DAY_MS
-
-
-def _day_steps(layers: list[Timeline]) -> int:
-    starts = [f["properties"]["start"] for layer in layers for f in layer.data["features"]]
-    ends = [f["properties"]["end"] for layer in layers for f in layer.data["features"]]
-    return int((max(ends) - min(starts)) // _DAY_MS)
 
 
 def _layer(data: dict[str, Any], name: str, point: JsCode, fmap: folium.Map) -> Timeline:
@@ -224,10 +234,10 @@ def _layer(data: dict[str, Any], name: str, point: JsCode, fmap: folium.Map) -> 
     return layer
 
 
-def _claim_features(claims: gpd.GeoDataFrame, days: int) -> dict[str, Any]:
+def _claim_features(claims: gpd.GeoDataFrame, days: int, first_ms: int) -> dict[str, Any]:
     features = []
     for claim_id, c in claims.iterrows():
-        start = _ms(c["event_date"])
+        start = max(_ms(c["event_date"]), first_ms)
         controller = c["asserted_controller"] if isinstance(c["asserted_controller"], str) else None
         features.append(
             {
@@ -249,20 +259,22 @@ def _claim_features(claims: gpd.GeoDataFrame, days: int) -> dict[str, Any]:
 
 
 def _status_features(
-    timeline: gpd.GeoDataFrame, claims: gpd.GeoDataFrame, end_ms: int
+    timeline: gpd.GeoDataFrame, claims: gpd.GeoDataFrame, start_ms: int, end_ms: int
 ) -> dict[str, Any]:
     features = []
     for (place_id, valid_from), row in timeline.iterrows():
+        until = end_ms if pd.isna(row["valid_to"]) else _ms(row["valid_to"])
+        if until <= start_ms:
+            continue
         ids = [i for i in str(row["claim_ids"]).split(";") if i]
         behind = claims.loc[claims.index.intersection(ids)]
-        valid_to = row["valid_to"]
         features.append(
             {
                 "type": "Feature",
                 "geometry": {"type": "Point", "coordinates": [row.geometry.x, row.geometry.y]},
                 "properties": {
-                    "start": _ms(valid_from),
-                    "end": end_ms if pd.isna(valid_to) else _ms(valid_to),
+                    "start": max(_ms(valid_from), start_ms),
+                    "end": until,
                     "endExclusive": True,
                     "place_id": str(place_id),
                     "controller": row["controller"],

@@ -21,7 +21,8 @@ mentions (DataFrame, index ``mention_id``)
     start, end    character offsets in that column
     place_id      gazetteer id of the chosen place, ``None`` when unresolved
     place_name    canonical name of the chosen place
-    place_kind    ``country``, ``oblast``, ``district``, ``city`` or ``settlement``
+    place_kind    ``country``, ``oblast``, ``district``, ``capital`` (national), ``city`` or
+                  ``settlement``
     admin1        oblast of the place (canonical name)
     country       ISO 3166-1 alpha-2 code
     lat, lon      WGS84 coordinates of the place
@@ -146,7 +147,7 @@ ACTIONS = (
 SIDES = ("RU", "UA", "observer", "other")
 CONTROLLERS = ("RU", "UA", "contested")
 PRECISIONS = ("day", "week", "month", "year")
-PLACE_KINDS = ("country", "oblast", "district", "city", "settlement")
+PLACE_KINDS = ("country", "oblast", "district", "capital", "city", "settlement")
 
 
 def _problems_with(

