@@ -31,7 +31,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mapper",
         description="Read war reporting, extract dated claims of control, map them over time.",
-        epilog="Run 'mapper COMMAND --help' for a command's options and examples.",
+        epilog="examples:\n"
+        "  mapper run                      # map the bundled sample articles into outputs/\n"
+        "  mapper run articles/ --out maps/ --self-contained\n"
+        "  mapper eval labelled.jsonl\n\n"
+        "Run 'mapper COMMAND --help' for a command's options and examples.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     common = argparse.ArgumentParser(add_help=False)
@@ -79,7 +83,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("file", type=Path, help="JSONL in the dev-set format")
 
-    gazetteer = commands.add_parser("gazetteer", help="look names up in the offline gazetteer")
+    gazetteer = commands.add_parser(
+        "gazetteer",
+        help="look names up in the offline gazetteer",
+        description="Query the offline gazetteer (GeoNames plus the curated border places).",
+        epilog="example:\n  mapper gazetteer lookup Popovka",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     gazetteer_commands = gazetteer.add_subparsers(dest="gazetteer_command", required=True)
     lookup = gazetteer_commands.add_parser(
         "lookup",

@@ -82,6 +82,7 @@ def test_cli_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
         ["--help"],
         ["run", "--help"],
         ["eval", "--help"],
+        ["gazetteer", "--help"],
         ["gazetteer", "lookup", "--help"],
     ):
         assert main(argv) == EXIT_OK
