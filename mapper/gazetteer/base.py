@@ -33,6 +33,8 @@ class Candidate:
         Inhabitants when known, else 0.
     source
         Where the entry comes from.
+    admin2
+        Canonical name of the district it lies in, when known.
     """
 
     place_id: str
@@ -44,6 +46,7 @@ class Candidate:
     lon: float
     population: int
     source: str
+    admin2: str = ""
 
 
 class Gazetteer(abc.ABC):

@@ -38,7 +38,7 @@ from mapper.gazetteer.base import Candidate, Gazetteer, register
 
 log = logging.getLogger(__name__)
 
-_BUILD_VERSION = "2"
+_BUILD_VERSION = "3"
 _COUNTRIES = ("RU", "UA")
 _CITY_POPULATION = 50_000
 _MERGE_KM = 10.0
@@ -192,6 +192,7 @@ def _curated(row: dict[str, str]) -> tuple[Candidate, set[str]]:
         lon=float(row["lon"]),
         population=population,
         source=row.get("source") or "curated",
+        admin2=row.get("admin2", ""),
     )
     names = {row["name"], *(a.strip() for a in row.get("alt_names", "").split(";") if a.strip())}
     return candidate, names
