@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Apostrophes and soft/hard signs are spelled, transliterated or dropped at will in reporting
 # (Kazach'ya, Kazachya, Казачья); folding them away makes all those spellings one key.
@@ -60,6 +61,12 @@ def normalize_name(name: str) -> str:
     stripped = "".join(ch for ch in folded if not unicodedata.combining(ch))
     words = stripped.translate(_DROP).translate(_SPACE).split()
     return " ".join(_KEYWORDS.get(w, w) for w in words)
+
+
+@lru_cache(maxsize=262_144)
+def normalize_word(word: str) -> str:
+    """:func:`normalize_name` of one word, memoised: names repeat across a corpus."""
+    return normalize_name(word)
 
 
 def keyword_of(word: str) -> str | None:

@@ -23,20 +23,27 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Sequence
+from bisect import bisect_right
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 import pandas as pd
 
 from mapper import schema, settings
 from mapper._lexicon import Lexicon, load
-from mapper._text import Token, keyword_of, normalize_name, sentences, tokens
+from mapper._text import Token, keyword_of, normalize_name, normalize_word, sentences
 from mapper.gazetteer import Candidate, LocalGazetteer, distance_km
 
 log = logging.getLogger(__name__)
 
-_SEPARATOR = re.compile(r"^[\s\-‐–]*$")
+_POSSESSIVE = ("'s", "’s")
+_PREVIOUS_WORD = re.compile(r"([\w'’]+)\.?\s*$")
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+# Words of one name are joined by spaces or a hyphen, never by a blank line.
+_GAP = re.compile(r"(?:[ \t\u00a0\-‐–]|\n(?![ \t]*\n))+")
+_CAPITALISED = re.compile(
+    r"(?<![\w'’])[A-ZÀ-ÖØ-ÞĀĆČĎĐĒĘĚĞĪŁŃŇŌŐŒŘŚŠŞŤŪŮŰŸŹŻŽА-ЯЁЄІЇҐЎ][^\W_]*(?:['’][^\W_]+)*"
+)
 _LIST_JOIN = re.compile(r"^\s*(?:,|and|or|,\s*and)\s*$")
 _SOFTMAX_SCALE = 4.0
 _TOWNS = ("capital", "city", "settlement")
@@ -56,7 +63,7 @@ class _Found:
     end: int
     surface: str
     candidates: list[Candidate]
-    sentence: int
+    sentence: tuple[int, int]
     want: str | None = None
     scores: list[float] = field(default_factory=list)
     plausible: list[float] = field(default_factory=list)
@@ -111,7 +118,7 @@ def mentions_from_articles(
         found = find_names(text, gazetteer, lexicon)
         in_captions = find_names(captions, gazetteer, lexicon) if captions else []
         for f in in_captions:
-            f.sentence = -1
+            f.sentence = (-1, -1)
         _resolve(found + in_captions, text, lexicon)
         rows.extend(_row(str(article_id), f, "text") for f in found)
         rows.extend(_row(str(article_id), f, "captions") for f in in_captions)
@@ -152,65 +159,157 @@ def find_names(text: str, gazetteer: LocalGazetteer, lexicon: Lexicon) -> list[_
     Gazetteer names are found wherever they stand. A capitalised name the gazetteer does not
     know is kept as an unknown place (no candidates) when the words before it say a place
     follows ("near X", "the village of X", "captured X", "including X") or when it is listed
-    with a known place.
+    with a known place. Only capitalised words are looked at, each against the gazetteer's
+    name prefixes, so the cost grows with the names in a text rather than its length.
     """
-    words = tokens(text)
-    bounds = list(sentences(text))
+    spans = _SentenceSpans(text)
     org_after = set(lexicon.cues.get("org_after", ()))
     titles = set(lexicon.cues.get("title", ()))
     not_names = _not_names(lexicon)
-    place_before = lexicon.cue_regex("place_before")
+    cued_starts = _cued_starts(text, lexicon)
     found: list[_Found] = []
-    i = 0
-    sentence = 0
-    while i < len(words):
-        while sentence + 1 < len(bounds) and words[i].start >= bounds[sentence + 1][0]:
-            sentence += 1
-        if not words[i].is_capitalized:
-            i += 1
+    consumed = 0
+    for cap in _CAPITALISED.finditer(text):
+        start = cap.start()
+        if start < consumed:
             continue
-        run = _capitalised_run(words, i, text)
-        match = _longest_match(words, i, text, gazetteer)
-        if match is None and _bare(words[i].text) in not_names:
-            i += 1
+        # Fast path: most capitalised words start no known name and follow no place cue.
+        if not gazetteer.starts_name(_first_key(cap.group())) and not (
+            start in cued_starts or (found and _LIST_JOIN.match(text[found[-1].end : start]))
+        ):
             continue
-        previous = words[i - 1].text.lower().rstrip(".") if i else ""
-        if previous in titles:
-            i += run
+        words = _Words(text, start)
+        run = words.capitalised_run()
+        match = _longest_match(words, gazetteer)
+        first = words[0]
+        if match is None and _bare(first.text) in not_names:
+            consumed = first.end
             continue
-        if match is not None and (match[0] >= run or _keyword_follows(words, i + match[0])):
+        sentence = spans.around(first.start)
+        if _previous_word(text, first.start) in titles:
+            consumed = words[run - 1].end
+            continue
+        if match is not None and (match[0] >= run or words.is_keyword(match[0])):
             length, key = match
-            following = words[i + length].text.lower() if i + length < len(words) else ""
-            if following not in org_after or keyword_of(words[i + length - 1].text):
-                found.append(
-                    _found(
-                        text,
-                        words[i],
-                        words[i + length - 1],
-                        sentence,
-                        gazetteer.lookup_key(key),
-                        _wanted_kind(key),
-                    )
-                )
-            i += max(length, 1)
+            last = words[length - 1]
+            if words.lower(length) not in org_after or keyword_of(last.text):
+                candidates = gazetteer.lookup_key(key)
+                found.append(_found(text, first, last, sentence, candidates, _wanted_kind(key)))
+            consumed = last.end
             continue
-        last = words[i + run - 1]
-        if any(_bare(w.text) in not_names for w in words[i + 1 : i + run]):
-            i += run  # a person ("Alexander Khinshtein"), not a place
-            continue
-        following = words[i + run].text.lower() if i + run < len(words) else ""
-        listed = bool(found) and _LIST_JOIN.match(text[found[-1].end : words[i].start])
-        cued = re.search(
-            rf"(?:{place_before.pattern})[\s,]+(?:the\s+)?$",
-            text[max(0, words[i].start - 30) : words[i].start],
-            re.IGNORECASE,
-        )
-        if following not in org_after and (listed or cued):
-            found.append(_found(text, words[i], last, sentence, [], None))
-        i += run
-    _apply_plural_keywords(found, words, text, gazetteer)
+        last = words[run - 1]
+        consumed = last.end
+        if any(_bare(words[k].text) in not_names for k in range(1, run)):
+            continue  # a person ("Alexander Khinshtein"), not a place
+        listed = bool(found) and _LIST_JOIN.match(text[found[-1].end : first.start])
+        if words.lower(run) not in org_after and (listed or first.start in cued_starts):
+            found.append(_found(text, first, last, sentence, [], None))
+    _apply_plural_keywords(found, text, gazetteer)
     _apply_city_cues(found, text, lexicon)
     return found
+
+
+@lru_cache(maxsize=65_536)
+def _first_key(word: str) -> str:
+    return normalize_word(word[:-2] if word.endswith(_POSSESSIVE) else word)
+
+
+def _cued_starts(text: str, lexicon: Lexicon) -> set[int]:
+    """Offsets right after a place cue ("near ", "the village of "), where a name may start."""
+    pattern = _cued_pattern(lexicon.cue_regex("place_before").pattern)
+    return {m.end() for m in pattern.finditer(text)}
+
+
+@cache
+def _cued_pattern(cues: str) -> re.Pattern[str]:
+    return re.compile(rf"(?:{cues})[\s,]+(?:the\s+)?", re.IGNORECASE)
+
+
+class _SentenceSpans:
+    """Sentence bounds of a text, split window by window only where names were found."""
+
+    _WINDOW = 1500
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def around(self, pos: int) -> tuple[int, int]:
+        """The ``(start, end)`` of the sentence holding ``pos``."""
+        k = bisect_right(self.starts, pos) - 1
+        if k >= 0 and pos < self.ends[k]:
+            return self.starts[k], self.ends[k]
+        lo = max(0, pos - self._WINDOW // 3)
+        window = self.text[lo : lo + self._WINDOW]
+        spans = [(lo + a, lo + b) for a, b in sentences(window)]
+        # The window's first and last sentences may be cut; keep only whole ones and pos's own.
+        whole = [s for s in spans[1:-1]] or spans
+        for start, end in whole + [s for s in spans if s[0] <= pos < s[1]]:
+            k = bisect_right(self.starts, start)
+            if not (k and self.starts[k - 1] == start):
+                self.starts.insert(k, start)
+                self.ends.insert(k, end)
+        for start, end in spans:
+            if start <= pos < end:
+                return start, end
+        return pos, pos + 1
+
+
+class _Words:
+    """The words of ``text`` from a position on, read lazily as a name is extended."""
+
+    def __init__(self, text: str, start: int) -> None:
+        self.text = text
+        first = _WORD.match(text, start)
+        assert first is not None
+        self.words = [Token(first.group(), first.start(), first.end())]
+        self.done = False
+
+    def __getitem__(self, k: int) -> Token:
+        while len(self.words) <= k and not self.done:
+            self._read_next()
+        return self.words[k]
+
+    def available(self, k: int) -> bool:
+        """Whether word ``k`` exists and follows word ``k - 1`` across spaces or a hyphen only."""
+        while len(self.words) <= k and not self.done:
+            self._read_next()
+        return k < len(self.words)
+
+    def _read_next(self) -> None:
+        gap = _GAP.match(self.text, self.words[-1].end)
+        word = _WORD.match(self.text, gap.end()) if gap else None
+        if word is None:
+            self.done = True
+            return
+        self.words.append(Token(word.group(), word.start(), word.end()))
+
+    def lower(self, k: int) -> str:
+        """Word ``k`` in lower case, or "" past the end."""
+        return self[k].text.lower() if self.available(k) else ""
+
+    def is_keyword(self, k: int) -> bool:
+        return self.available(k) and keyword_of(self[k].text) is not None
+
+    def capitalised_run(self) -> int:
+        """How many capitalised words run on ("Vladimir Putin", "Novaya Sorochina")."""
+        k = 1
+        while (
+            k < 4
+            and self.available(k)
+            and self[k].is_capitalized
+            and self[k].text.lower() not in _FUNCTION_WORDS
+            and not self[k - 1].text.endswith(("'s", "’s"))
+            and not (self[k].text.isupper() and len(self[k].text) > 1)
+        ):
+            k += 1
+        return k
+
+
+def _previous_word(text: str, start: int) -> str:
+    before = _PREVIOUS_WORD.search(text[max(0, start - 30) : start])
+    return before.group(1).lower() if before else ""
 
 
 @cache
@@ -223,36 +322,17 @@ def _not_names(lexicon: Lexicon) -> frozenset[str]:
     return _not_names_for(lexicon.actors, lexicon.cues.get("title", ()))
 
 
+@lru_cache(maxsize=65_536)
 def _bare(word: str) -> str:
     """Lower case, without a possessive ending."""
-    return re.sub(r"['’]s$", "", word.lower())
-
-
-def _capitalised_run(words: Sequence[Token], i: int, text: str) -> int:
-    """Length of the run of capitalised words from ``i`` ("Vladimir Putin", "Novaya Sorochina")."""
-    j = i + 1
-    while (
-        j < len(words)
-        and j - i < 4
-        and words[j].is_capitalized
-        and words[j].text.lower() not in _FUNCTION_WORDS
-        and _SEPARATOR.match(text[words[j - 1].end : words[j].start])
-        and not words[j - 1].text.endswith(("'s", "’s"))
-        and not (words[j].text.isupper() and len(words[j].text) > 1)
-    ):
-        j += 1
-    return j - i
-
-
-def _keyword_follows(words: Sequence[Token], j: int) -> bool:
-    return j < len(words) and keyword_of(words[j].text) is not None
+    return (word[:-2] if word.endswith(_POSSESSIVE) else word).lower()
 
 
 def _found(
     text: str,
     first: Token,
     last: Token,
-    sentence: int,
+    sentence: tuple[int, int],
     candidates: list[Candidate],
     want: str | None,
 ) -> _Found:
@@ -260,24 +340,19 @@ def _found(
     return _Found(first.start, end, text[first.start : end], candidates, sentence, want)
 
 
-def _longest_match(
-    words: Sequence[Token], i: int, text: str, gazetteer: LocalGazetteer
-) -> tuple[int, str] | None:
-    if not words[i].is_capitalized:
-        return None
+def _longest_match(words: _Words, gazetteer: LocalGazetteer) -> tuple[int, str] | None:
     parts: list[str] = []
     best = None
-    for j in range(i, min(len(words), i + gazetteer.max_words)):
-        if j > i and not _SEPARATOR.match(text[words[j - 1].end : words[j].start]):
+    for k in range(gazetteer.max_words):
+        if k and not words.available(k):
             break
-        word = words[j].text
-        if word.endswith(("'s", "’s")):
-            word = word[:-2]
-        parts.append(word)
-        key = normalize_name(" ".join(parts))
+        word = words[k].text
+        possessive = word.endswith(("'s", "’s"))
+        parts.append(normalize_word(word[:-2] if possessive else word))
+        key = " ".join(parts)
         if key in gazetteer:
-            best = (j - i + 1, key)
-        if words[j].text.endswith(("'s", "’s")):
+            best = (k + 1, key)
+        if possessive or not gazetteer.is_prefix(key):
             break
     return best
 
@@ -287,9 +362,7 @@ def _wanted_kind(key: str) -> str | None:
     return {"region": "oblast", "district": "district"}.get(last)
 
 
-def _apply_plural_keywords(
-    found: list[_Found], words: Sequence[Token], text: str, gazetteer: LocalGazetteer
-) -> None:
+def _apply_plural_keywords(found: list[_Found], text: str, gazetteer: LocalGazetteer) -> None:
     """In "Kursk and Belgorod regions" the keyword of the last name applies to all of them."""
     for k in range(len(found) - 1, 0, -1):
         head = found[k]
@@ -313,7 +386,6 @@ def _apply_city_cues(found: list[_Found], text: str, lexicon: Lexicon) -> None:
     after = lexicon.cue_regex("city_after")
     context = lexicon.cue_regex("city_context")
     region_after = lexicon.cue_regex("region_after")
-    bounds = list(sentences(text))
     for f in found:
         if f.want is not None or not any(c.kind == "oblast" for c in f.candidates):
             continue
@@ -321,7 +393,7 @@ def _apply_city_cues(found: list[_Found], text: str, lexicon: Lexicon) -> None:
             continue
         left = text[max(0, f.start - 20) : f.start].lower()
         right = text[f.end : f.end + 30].lower()
-        lo, hi = bounds[f.sentence] if f.sentence < len(bounds) else (0, len(text))
+        lo, hi = f.sentence if f.sentence[0] >= 0 else (0, len(text))
         if before.search(left[-14:]) or re.match(r"[\s,]*" + after.pattern, right, re.I):
             f.want = "city"
         elif re.match(r"\s*" + region_after.pattern, right, re.I) or re.search(

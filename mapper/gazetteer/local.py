@@ -38,7 +38,7 @@ from mapper.gazetteer.base import Candidate, Gazetteer, register
 
 log = logging.getLogger(__name__)
 
-_BUILD_VERSION = "3"
+_BUILD_VERSION = "5"
 _COUNTRIES = ("RU", "UA")
 _CITY_POPULATION = 50_000
 _MERGE_KM = 10.0
@@ -51,6 +51,8 @@ class _Index:
     places: list[Candidate]
     keys: dict[str, tuple[int, ...]]
     max_words: int
+    prefixes: frozenset[str]
+    first_words: frozenset[str]
 
 
 @register
@@ -102,6 +104,14 @@ class LocalGazetteer(Gazetteer):
         if country:
             found = [c for c in found if c.country == country]
         return found
+
+    def starts_name(self, word: str) -> bool:
+        """Whether some name begins with this (normalised) word."""
+        return word in self._index.first_words
+
+    def is_prefix(self, key: str) -> bool:
+        """Whether some longer name starts with the words of ``key`` (already normalised)."""
+        return key in self._index.prefixes
 
     def __contains__(self, key: str) -> bool:
         return key in self._index.keys
@@ -168,8 +178,12 @@ def _build(sources: dict[str, Path]) -> _Index:
         key: tuple(sorted(ids, key=lambda i: -places[i].population)) for key, ids in keys.items()
     }
     max_words = max(len(k.split()) for k in frozen)
+    prefixes = frozenset(
+        " ".join(words[:n]) for words in map(str.split, frozen) for n in range(1, len(words))
+    )
+    first_words = frozenset(key.split(" ", 1)[0] for key in frozen)
     log.info("gazetteer: %s places, %s names", len(places), len(frozen))
-    return _Index(places, frozen, max_words)
+    return _Index(places, frozen, max_words, prefixes, first_words)
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
