@@ -10,7 +10,7 @@ from functools import lru_cache
 
 # Apostrophes and soft/hard signs are spelled, transliterated or dropped at will in reporting
 # (Kazach'ya, Kazachya, Казачья); folding them away makes all those spellings one key.
-_DROP = dict.fromkeys(map(ord, "'’ʼ`´‘ьъЬЪ"), None)
+_DROP = dict.fromkeys(map(ord, "'’ʼ`´‘ʹʺьъЬЪ"), None)
 _SPACE = str.maketrans({"-": " ", "‐": " ", "–": " ", "—": " ", ".": " ", ",": " "})
 _KEYWORDS = {
     "region": "region",

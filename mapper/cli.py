@@ -68,6 +68,22 @@ def _parser() -> argparse.ArgumentParser:
         help="inline all scripts and styles: the map works offline",
     )
     run.add_argument(
+        "--geocoder",
+        choices=("nominatim", "photon", "geonames"),
+        help="ask this online geocoder for names no offline gazetteer knows "
+        "(needs --user-agent or MAPPER_USER_AGENT for Nominatim)",
+    )
+    run.add_argument("--user-agent", help="identifies you to the online geocoder")
+    run.add_argument(
+        "--offline", action="store_true", help="online geocoder: answer from its cache only"
+    )
+    run.add_argument(
+        "--overrides",
+        type=Path,
+        metavar="FILE",
+        help="review overrides CSV (default: the data folder's overrides.csv, if any)",
+    )
+    run.add_argument(
         "--tiles",
         default="default",
         help=f"background tiles: a folium tile name or 'none' (default: {settings.default_tiles})",
@@ -94,11 +110,54 @@ def _parser() -> argparse.ArgumentParser:
     lookup = gazetteer_commands.add_parser(
         "lookup",
         parents=[common],
-        help="list the places a name may refer to",
-        epilog='example:\n  mapper gazetteer lookup "Kazach\'ya Loknya"',
+        help="rank the places a name may refer to, with scores and why",
+        description="Rank the candidates for a name as the resolver would, with the evidence.",
+        epilog='examples:\n  mapper gazetteer lookup "Kazach\'ya Loknya"\n'
+        '  mapper gazetteer lookup Popovka --region "Belgorod region"\n'
+        "  mapper gazetteer lookup Oleksiivka --near Yunakivka",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     lookup.add_argument("name")
+    lookup.add_argument("--near", metavar="PLACE", help="a place named alongside it")
+    lookup.add_argument("--region", metavar="R", help="an oblast or district qualifying it")
+
+    imported = gazetteer_commands.add_parser(
+        "import",
+        parents=[common],
+        help="install a GeoNames dump or a settlement table as a gazetteer layer",
+        description="Install a gazetteer layer used by every later run (layered over the "
+        "built-in places by priority). Tables may be Cyrillic-only: Latin spellings are "
+        "generated.",
+        epilog="examples:\n  mapper gazetteer import RU.txt --format geonames --name geonames-ru\n"
+        "  mapper gazetteer import settlements.csv --name ru-registry --country RU \\\n"
+        "      --name-col settlement --lat-col latitude_dd --lon-col longitude_dd \\\n"
+        "      --region-col region --district-col municipality --population-col population",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    imported.add_argument("file", type=Path)
+    imported.add_argument("--name", required=True, help="layer name")
+    imported.add_argument("--format", choices=("table", "geonames"), default="table")
+    imported.add_argument(
+        "--priority",
+        type=int,
+        default=50,
+        help="higher wins over lower layers (built-in: curated 100, GeoNames 10)",
+    )
+    imported.add_argument("--country", help="ISO code of every row (tables)")
+    imported.add_argument("--countries", help="comma-separated ISO codes to keep (GeoNames)")
+    imported.add_argument("--min-population", type=int, default=0, help="GeoNames: smallest kept")
+    imported.add_argument("--delimiter", default=",", help="table field separator")
+    for column in ("name", "lat", "lon", "region", "district", "population", "alt", "kind", "id"):
+        imported.add_argument(
+            f"--{column}-col",
+            dest=f"{column}_col",
+            metavar="COLUMN",
+            help=f"table column holding the {column}",
+        )
+    imported.add_argument("--alt-sep", default=";", help="separator inside the alt column")
+    gazetteer_commands.add_parser("list", parents=[common], help="list installed layers")
+    removed = gazetteer_commands.add_parser("remove", parents=[common], help="uninstall a layer")
+    removed.add_argument("name")
     return parser
 
 
@@ -117,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.command == "eval":
             return _eval(args)
-        return _lookup(args)
+        return _GAZETTEER[args.gazetteer_command](args)
     except MapperError as err:
         if args.verbose:
             log.exception("failed")
@@ -129,12 +188,19 @@ def _run(args: argparse.Namespace) -> int:
     from mapper.pipeline import run
 
     tiles = None if args.tiles.lower() == "none" else args.tiles
+    if args.geocoder:
+        settings.geocoder = args.geocoder
+    if args.user_agent:
+        settings.user_agent = args.user_agent
+    if args.offline:
+        settings.offline = True
     result = run(
         [str(p) for p in args.paths] or None,
         out=args.out,
         assume_date=args.assume_date,
         self_contained=args.self_contained,
         tiles=tiles,
+        overrides=args.overrides,
     )
     for row in result.rejected.itertuples():
         print(f"rejected: {row.path}: {row.problem} (fix: {row.fix})", file=sys.stderr)
@@ -155,25 +221,93 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from mapper.evaluate import evaluate, format_report
+    from mapper.evaluate import (
+        evaluate,
+        evaluate_places,
+        format_places_report,
+        format_report,
+        is_places_file,
+    )
 
     if not args.file.is_file():
         print(f"mapper: error: no such file {args.file}", file=sys.stderr)
         return EXIT_USAGE
-    print(format_report(evaluate(args.file)))
+    if is_places_file(args.file):
+        print(format_places_report(evaluate_places(args.file)))
+    else:
+        print(format_report(evaluate(args.file)))
     return EXIT_OK
 
 
 def _lookup(args: argparse.Namespace) -> int:
-    from mapper.mentions import default_gazetteer
+    from mapper.mentions import rank_candidates
 
-    candidates = default_gazetteer().lookup(args.name)
-    if not candidates:
+    ranked = rank_candidates(args.name, near=args.near, region=args.region)
+    if ranked.empty:
         print(f"no place named {args.name!r} in the offline gazetteer")
         return EXIT_ERROR
-    for c in candidates:
+    for row in ranked.itertuples():
+        where = ", ".join(str(x) for x in (row.admin2, row.admin1 or row.country) if x)
         print(
-            f"{c.name:28} {c.kind:10} {c.admin1 or c.country:24} {c.lat:9.5f} {c.lon:9.5f} "
-            f"pop {c.population:>9} {c.place_id} ({c.source})"
+            f"{row.score:6.2f} {row.confidence:5.2f}  {row.place_name} ({row.place_kind}, "
+            f"{where}) {row.lat:.5f} {row.lon:.5f}  {row.place_id}\n"
+            f"               {row.reasons}"
         )
     return EXIT_OK
+
+
+def _import(args: argparse.Namespace) -> int:
+    from mapper.gazetteer import imports
+
+    if args.format == "geonames":
+        countries = args.countries.split(",") if args.countries else None
+        layer = imports.import_geonames(
+            args.file,
+            name=args.name,
+            priority=args.priority,
+            countries=countries,
+            min_population=args.min_population,
+        )
+    else:
+        given = {
+            k: getattr(args, f"{k}_col")
+            for k in ("name", "lat", "lon", "region", "district", "population", "kind", "id")
+        }
+        columns = imports.Columns(
+            **{k: v for k, v in given.items() if v}, alt_names=args.alt_col, alt_sep=args.alt_sep
+        )
+        layer = imports.import_table(
+            args.file,
+            name=args.name,
+            columns=columns,
+            priority=args.priority,
+            country=args.country,
+            delimiter=args.delimiter,
+        )
+    print(f"installed layer {layer.name}: {layer.rows} places (priority {layer.priority})")
+    return EXIT_OK
+
+
+def _list(args: argparse.Namespace) -> int:
+    from mapper.gazetteer import imports
+
+    layers = imports.installed_layers()
+    if not layers:
+        print(f"no imported layers in {imports.layers_folder()}")
+    for layer in layers:
+        print(
+            f"{layer.name:24} priority {layer.priority:4}  {layer.rows:8} places  "
+            f"{layer.imported_at}  from {layer.source}"
+        )
+    return EXIT_OK
+
+
+def _remove(args: argparse.Namespace) -> int:
+    from mapper.gazetteer import imports
+
+    imports.remove_layer(args.name)
+    print(f"removed layer {args.name}")
+    return EXIT_OK
+
+
+_GAZETTEER = {"lookup": _lookup, "import": _import, "list": _list, "remove": _remove}

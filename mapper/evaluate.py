@@ -1,13 +1,21 @@
-"""Score extraction against a labelled file in the dev-set format (``spec/claims.md``).
+"""Score extraction against labelled files, in either of two formats (one JSON object a line).
 
-Each line: ``{id, published, text, places: [names], claims: [{side, action, place, event_date,
-...}]}``. A claim matches when side, action, place and event date all match; places match by
-canonical name (or the name as written, for places the gazetteer does not know).
+Claims (the dev-set format of ``spec/claims.md``)
+    ``{id, published, text, places: [names], claims: [{side, action, place, event_date, ...}]}``.
+    A claim matches when side, action, place and event date all match; places match by
+    canonical name (or the name as written, for places the gazetteer does not know).
+
+Place mentions (``tests/data/places_eval.jsonl``)
+    ``{id, published, text, mentions: [{surface, place, lat, lon, kind}]}`` listing every
+    toponym in text order; ``place: null`` where the right answer is to abstain. Toponyms match
+    by overlapping character spans; a resolved place is right within 5 km of the truth.
+    Abstentions are counted apart from errors.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,7 +26,7 @@ import pandas as pd
 
 from mapper import extract, mentions, schema
 from mapper._errors import InputError
-from mapper.gazetteer import LocalGazetteer
+from mapper.gazetteer import Candidate, LocalGazetteer, distance_km
 
 ClaimKey = tuple[str, str, str, str]
 
@@ -101,18 +109,7 @@ def evaluate(path: str | Path, *, gazetteer: LocalGazetteer | None = None) -> Ev
     Evaluation
     """
     examples = load_examples(path)
-    articles = pd.DataFrame(
-        {
-            "url": "",
-            "source": "",
-            "published": pd.to_datetime([e["published"] for e in examples], utc=True),
-            "title": "",
-            "text": [e["text"] for e in examples],
-            "captions": "",
-            "path": str(path),
-        },
-        index=pd.Index([str(e["id"]) for e in examples], name=schema.ARTICLE_ID),
-    )
+    articles = _articles(examples, path)
     found = mentions.mentions_from_articles(articles, gazetteer=gazetteer)
     claims = extract.claims_from_articles(articles, found)
     result = Evaluation(Score(), Score(), Score(), len(examples))
@@ -139,6 +136,164 @@ def evaluate(path: str | Path, *, gazetteer: LocalGazetteer | None = None) -> Ev
             [p for p, (_, c) in zip(predicted, own.iterrows(), strict=True) if c["negated"]],
         )
     return result
+
+
+@dataclass
+class PlacesEvaluation:
+    """Toponym finding and resolution scores over a place-mention file.
+
+    Attributes
+    ----------
+    found
+        Toponym detection (span overlap).
+    located
+        Labelled places (``place`` not null) that were found: right (within ``km`` of the
+        truth), wrong (resolved farther away) and abstained.
+    abstain_right, abstain_wrong
+        Labelled abstentions (``place`` null) left unresolved / resolved anyway.
+    km
+        Distance within which a resolved place counts as right.
+    examples
+        Texts scored.
+    errors
+        ``(id, surface, what went wrong)`` for every wrong resolution.
+    """
+
+    found: Score
+    right: int = 0
+    wrong: int = 0
+    abstained: int = 0
+    abstain_right: int = 0
+    abstain_wrong: int = 0
+    km: float = 5.0
+    examples: int = 0
+    errors: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def within_km(self) -> float:
+        """Share of found, labelled places resolved within ``km`` of the truth."""
+        total = self.right + self.wrong + self.abstained
+        return self.right / total if total else 1.0
+
+    @property
+    def accuracy_when_resolved(self) -> float:
+        """Share of the places the tool did resolve that are within ``km``."""
+        total = self.right + self.wrong
+        return self.right / total if total else 1.0
+
+
+def evaluate_places(
+    path: str | Path, *, gazetteer: LocalGazetteer | None = None, km: float = 5.0
+) -> PlacesEvaluation:
+    """Score toponym finding and resolution on a place-mention file (see the module doc)."""
+    examples = load_examples(path)
+    found = mentions.mentions_from_articles(_articles(examples, path), gazetteer=gazetteer)
+    result = PlacesEvaluation(found=Score(), km=km, examples=len(examples))
+    for example in examples:
+        key = str(example["id"])
+        predicted = found[found[schema.ARTICLE_ID] == key]
+        gold = _gold_spans(example)
+        matched: set[str] = set()
+        for (start, end), label in gold:
+            hits = predicted[(predicted["start"] < end) & (predicted["end"] > start)]
+            if hits.empty:
+                result.found.fn += 1
+                result.found.misses.append((key, label["surface"]))
+                continue
+            result.found.tp += 1
+            hit = hits.iloc[0]
+            matched.add(str(hits.index[0]))
+            _judge(result, key, label, hit)
+        extra = predicted[~predicted.index.isin(matched)]
+        result.found.fp += len(extra)
+        result.found.extras += [(key, s) for s in extra["surface"]]
+    return result
+
+
+def _judge(result: PlacesEvaluation, key: str, label: dict[str, Any], hit: pd.Series) -> None:
+    resolved = hit["status"] == "resolved"
+    if label.get("place") is None:
+        if resolved:
+            result.abstain_wrong += 1
+            result.errors.append(
+                (key, label["surface"], f"should abstain, got {hit['place_name']}")
+            )
+        else:
+            result.abstain_right += 1
+        return
+    if not resolved:
+        result.abstained += 1
+        return
+    km = _km(label["lat"], label["lon"], hit["lat"], hit["lon"])
+    if km <= result.km:
+        result.right += 1
+    else:
+        result.wrong += 1
+        result.errors.append(
+            (key, label["surface"], f"{hit['place_name']} is {km:.0f} km from {label['place']}")
+        )
+
+
+def _gold_spans(example: dict[str, Any]) -> list[tuple[tuple[int, int], dict[str, Any]]]:
+    text, position, spans = example["text"], 0, []
+    for label in example.get("mentions", []):
+        match = re.compile(rf"(?<!\w){re.escape(label['surface'])}(?!\w)").search(text, position)
+        if match is None:
+            raise InputError(
+                f"{example['id']}: {label['surface']!r} not found in order in the text"
+            )
+        spans.append(((match.start(), match.end()), label))
+        position = match.end()
+    return spans
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    a = Candidate("a", "", "settlement", "", "", lat1, lon1, 0, "")
+    b = Candidate("b", "", "settlement", "", "", lat2, lon2, 0, "")
+    return distance_km(a, b)
+
+
+def format_places_report(evaluation: PlacesEvaluation) -> str:
+    """The place-mention evaluation as the text ``mapper eval`` prints."""
+    s = evaluation.found
+    lines = [
+        f"{evaluation.examples} texts, {s.tp + s.fn} labelled toponyms",
+        "",
+        f"toponyms found     P {s.precision:.3f}  R {s.recall:.3f}  F1 {s.f1:.3f}"
+        f"  (TP {s.tp}, FP {s.fp}, FN {s.fn})",
+        f"resolved within {evaluation.km:g} km: {evaluation.within_km:.3f} of found places "
+        f"({evaluation.right} right, {evaluation.wrong} wrong, {evaluation.abstained} abstained);"
+        f" {evaluation.accuracy_when_resolved:.3f} of those resolved",
+        f"abstentions expected: {evaluation.abstain_right} kept open, "
+        f"{evaluation.abstain_wrong} resolved anyway",
+    ]
+    if s.misses or s.extras or evaluation.errors:
+        lines += ["", "missed / extra toponyms, wrong places:"]
+        lines += [f"  - {i}: {x}" for i, x in s.misses]
+        lines += [f"  + {i}: {x}" for i, x in s.extras]
+        lines += [f"  ! {i}: {surface}: {why}" for i, surface, why in evaluation.errors]
+    return "\n".join(lines)
+
+
+def is_places_file(path: str | Path) -> bool:
+    """Whether a labelled file is in the place-mention format (its texts list ``mentions``)."""
+    examples = load_examples(path)
+    return bool(examples) and "mentions" in examples[0]
+
+
+def _articles(examples: list[dict[str, Any]], path: str | Path) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "url": "",
+            "source": "",
+            "published": pd.to_datetime([e["published"] for e in examples], utc=True),
+            "title": "",
+            "text": [e["text"] for e in examples],
+            "captions": "",
+            "path": str(path),
+        },
+        index=pd.Index([str(e["id"]) for e in examples], name=schema.ARTICLE_ID),
+    )
 
 
 def _key(side: str, action: str, place: str, date: str | pd.Timestamp | None) -> ClaimKey:

@@ -30,9 +30,11 @@ from functools import cache, lru_cache
 import pandas as pd
 
 from mapper import schema, settings
+from mapper._errors import ConfigurationError, GazetteerUnavailable
 from mapper._lexicon import Lexicon, load
 from mapper._text import Token, keyword_of, normalize_name, normalize_word, sentences
-from mapper.gazetteer import Candidate, LocalGazetteer, distance_km
+from mapper.gazetteer import Candidate, Gazetteer, LocalGazetteer, distance_km, get_gazetteer
+from mapper.overrides import Overrides, Rule, load_overrides, slug
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +67,9 @@ class _Found:
     candidates: list[Candidate]
     sentence: tuple[int, int]
     want: str | None = None
-    scores: list[float] = field(default_factory=list)
-    plausible: list[float] = field(default_factory=list)
+    scored: list[tuple[float, float, list[str]]] = field(default_factory=list)
+    pinned: bool = False
+    dropped: bool = False
 
 
 @cache
@@ -80,6 +83,8 @@ def mentions_from_articles(
     *,
     gazetteer: LocalGazetteer | None = None,
     lexicon: Lexicon | None = None,
+    overrides: Overrides | None = None,
+    fallback: Gazetteer | None = None,
 ) -> pd.DataFrame:
     """Find and resolve the place names of every article.
 
@@ -91,6 +96,12 @@ def mentions_from_articles(
         Where names are looked up; default: the offline :class:`LocalGazetteer`.
     lexicon
         Cue lists; default: the bundled lexicon.
+    overrides
+        Review rules applied before automatic resolution; default:
+        :func:`mapper.overrides.load_overrides`.
+    fallback
+        Asked for names the offline gazetteer does not know (an online geocoder); default:
+        :func:`default_fallback`, which is ``None`` unless ``settings.geocoder`` is set.
 
     Returns
     -------
@@ -111,15 +122,23 @@ def mentions_from_articles(
     schema.validate_articles(articles)
     gazetteer = gazetteer or default_gazetteer()
     lexicon = lexicon or load()
+    rules = load_overrides() if overrides is None else overrides
+    fallback = fallback or default_fallback()
     rows: list[dict[str, object]] = []
     for article_id, article in articles.iterrows():
         # Captions name places worth listing, but are resolved with the text as context.
         text, captions = str(article["text"]), str(article.get("captions") or "")
-        found = find_names(text, gazetteer, lexicon)
-        in_captions = find_names(captions, gazetteer, lexicon) if captions else []
+        found = find_names(text, gazetteer, lexicon, rules)
+        in_captions = find_names(captions, gazetteer, lexicon, rules) if captions else []
         for f in in_captions:
             f.sentence = (-1, -1)
-        _resolve(found + in_captions, text, lexicon)
+        if len(rules):
+            _apply_overrides(found + in_captions, rules, str(article_id), gazetteer)
+            found = [f for f in found if not f.dropped]
+            in_captions = [f for f in in_captions if not f.dropped]
+        if fallback is not None:
+            _ask_fallback(found + in_captions, fallback)
+        _resolve(found + in_captions)
         rows.extend(_row(str(article_id), f, "text") for f in found)
         rows.extend(_row(str(article_id), f, "captions") for f in in_captions)
     frame = pd.DataFrame(rows, columns=[schema.MENTION_ID, *schema.MENTION_COLUMNS])
@@ -153,15 +172,19 @@ def unresolved_names(mentions: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def find_names(text: str, gazetteer: LocalGazetteer, lexicon: Lexicon) -> list[_Found]:
+def find_names(
+    text: str, gazetteer: LocalGazetteer, lexicon: Lexicon, overrides: Overrides | None = None
+) -> list[_Found]:
     """Find the place names in ``text`` (unresolved; see :func:`mentions_from_articles`).
 
     Gazetteer names are found wherever they stand. A capitalised name the gazetteer does not
     know is kept as an unknown place (no candidates) when the words before it say a place
     follows ("near X", "the village of X", "captured X", "including X") or when it is listed
     with a known place. Only capitalised words are looked at, each against the gazetteer's
-    name prefixes, so the cost grows with the names in a text rather than its length.
+    name prefixes, so the cost grows with the names in a text rather than its length. Names
+    that review overrides speak of are found too.
     """
+    extra = overrides or Overrides()
     spans = _SentenceSpans(text)
     org_after = set(lexicon.cues.get("org_after", ()))
     titles = set(lexicon.cues.get("title", ()))
@@ -174,13 +197,14 @@ def find_names(text: str, gazetteer: LocalGazetteer, lexicon: Lexicon) -> list[_
         if start < consumed:
             continue
         # Fast path: most capitalised words start no known name and follow no place cue.
-        if not gazetteer.starts_name(_first_key(cap.group())) and not (
+        first_key = _first_key(cap.group())
+        if not (gazetteer.starts_name(first_key) or first_key in extra.first_words) and not (
             start in cued_starts or (found and _LIST_JOIN.match(text[found[-1].end : start]))
         ):
             continue
         words = _Words(text, start)
         run = words.capitalised_run()
-        match = _longest_match(words, gazetteer)
+        match = _longest_match(words, gazetteer, extra)
         first = words[0]
         if match is None and _bare(first.text) in not_names:
             consumed = first.end
@@ -340,7 +364,9 @@ def _found(
     return _Found(first.start, end, text[first.start : end], candidates, sentence, want)
 
 
-def _longest_match(words: _Words, gazetteer: LocalGazetteer) -> tuple[int, str] | None:
+def _longest_match(
+    words: _Words, gazetteer: LocalGazetteer, extra: Overrides
+) -> tuple[int, str] | None:
     parts: list[str] = []
     best = None
     for k in range(gazetteer.max_words):
@@ -350,9 +376,9 @@ def _longest_match(words: _Words, gazetteer: LocalGazetteer) -> tuple[int, str] 
         possessive = word.endswith(("'s", "’s"))
         parts.append(normalize_word(word[:-2] if possessive else word))
         key = " ".join(parts)
-        if key in gazetteer:
+        if key in gazetteer or key in extra.keys:
             best = (k + 1, key)
-        if possessive or not gazetteer.is_prefix(key):
+        if possessive or not (gazetteer.is_prefix(key) or key in extra.prefixes):
             break
     return best
 
@@ -386,6 +412,7 @@ def _apply_city_cues(found: list[_Found], text: str, lexicon: Lexicon) -> None:
     after = lexicon.cue_regex("city_after")
     context = lexicon.cue_regex("city_context")
     region_after = lexicon.cue_regex("region_after")
+    reference = lexicon.cue_regex("reference")
     for f in found:
         if f.want is not None or not any(c.kind == "oblast" for c in f.candidates):
             continue
@@ -394,7 +421,14 @@ def _apply_city_cues(found: list[_Found], text: str, lexicon: Lexicon) -> None:
         left = text[max(0, f.start - 20) : f.start].lower()
         right = text[f.end : f.end + 30].lower()
         lo, hi = f.sentence if f.sentence[0] >= 0 else (0, len(text))
-        if before.search(left[-14:]) or re.match(r"[\s,]*" + after.pattern, right, re.I):
+        if (
+            before.search(left[-14:])
+            or re.match(r"[\s,]*" + after.pattern, right, re.I)
+            or re.search(reference.pattern + r"\s*$", left, re.I)
+            or re.match(r"\s+to\s+[A-ZА-Я]", text[f.end : f.end + 8])
+        ):
+            # "the city of Kursk", "Kursk, the regional capital", "east of Bryansk",
+            # "from Sumy to Sudzha": a point, the city.
             f.want = "city"
         elif re.match(r"\s*" + region_after.pattern, right, re.I) or re.search(
             r"(?:russia|ukraine)['’]s\s*$", left, re.I
@@ -406,63 +440,253 @@ def _apply_city_cues(found: list[_Found], text: str, lexicon: Lexicon) -> None:
             f.want = "oblast"
 
 
-def _resolve(found: list[_Found], text: str, lexicon: Lexicon) -> None:
+@dataclass
+class _Context:
+    """What an article says about where its places are, for scoring candidates."""
+
+    oblasts: set[str] = field(default_factory=set)
+    qualifiers: set[str] = field(default_factory=set)
+    countries: set[str] = field(default_factory=set)
+    neighbours: list[list[Candidate]] = field(default_factory=list)
+    regions: list[Candidate] = field(default_factory=list)
+
+
+def default_fallback() -> Gazetteer | None:
+    """The online geocoder of ``settings.geocoder``, restricted to the focus area, or ``None``."""
+    if not settings.geocoder:
+        return None
+    return get_gazetteer(
+        settings.geocoder,
+        domain=settings.geocoder_domain,
+        countries=("RU", "UA"),
+        bbox=settings.focus_bbox,
+    )
+
+
+def _ask_fallback(found: list[_Found], fallback: Gazetteer) -> None:
+    """Look up names no offline source knows; an unreachable service leaves them unknown."""
+    for f in found:
+        if f.candidates or f.pinned:
+            continue
+        try:
+            f.candidates = fallback.lookup(f.surface)
+        except GazetteerUnavailable as err:
+            log.warning("online lookup of %r failed (%s); left unresolved", f.surface, err)
+
+
+def _apply_overrides(
+    found: list[_Found], rules: Overrides, article_id: str, gazetteer: LocalGazetteer
+) -> None:
+    """Pin or drop the names review rules speak of, before automatic resolution."""
+    regions = {c.name for f in found if f.want in ("oblast", "district") for c in f.candidates}
+    for f in found:
+        rule = rules.rule_for(normalize_name(f.surface), article_id=article_id, regions=regions)
+        if rule is None:
+            continue
+        if rule.action == "not_place":
+            f.dropped = True
+            continue
+        place = gazetteer.by_id(rule.place_id) if rule.place_id else _rule_place(rule)
+        if place is None:
+            raise ConfigurationError(
+                f"override for {rule.surface!r} pins unknown place id {rule.place_id!r}; "
+                "find ids with 'mapper gazetteer lookup NAME'"
+            )
+        f.candidates, f.pinned = [place], True
+
+
+def _rule_place(rule: Rule) -> Candidate:
+    assert rule.lat is not None and rule.lon is not None
+    return Candidate(
+        place_id=f"override:{slug(rule.name)}",
+        name=rule.name,
+        kind=rule.kind,
+        country=rule.country,
+        admin1=rule.region if rule.region.endswith("Oblast") else "",
+        lat=rule.lat,
+        lon=rule.lon,
+        population=0,
+        source="review override",
+    )
+
+
+def _resolve(found: list[_Found]) -> None:
     """Choose a candidate for every found name, using the article as context."""
     for f in found:
-        if f.want == "city":
-            kept = [c for c in f.candidates if c.kind in _TOWNS]
-        elif f.want in ("oblast", "district"):
-            kept = [c for c in f.candidates if c.kind == f.want]
-        else:
-            kept = [c for c in f.candidates if c.kind not in ("oblast", "district")]
-        f.candidates = kept or f.candidates
-    oblasts = {c.name for f in found for c in f.candidates if c.kind == "oblast" and f.want}
-    countries = {c.country for f in found if len(f.candidates) == 1 for c in f.candidates}
-    anchors = [
-        f.candidates[0]
+        if not f.pinned:
+            f.candidates = _kind_filter(f.candidates, f.want)
+    named = [c for f in found if f.want in ("oblast", "district") for c in f.candidates]
+    oblasts = {c.name for c in named if c.kind == "oblast"}
+    local = settings.focus_regions + tuple(oblasts)
+    # Every other place named nearby supports the candidates close to one of its own
+    # candidates: two namesake-laden villages named together are likely the pair that lie
+    # side by side.
+    groups = {
+        id(f): [
+            c
+            for c in f.candidates
+            if c.kind in ("settlement", "city", "district") and c.admin1 in local
+        ]
         for f in found
-        if len(f.candidates) == 1
-        and f.candidates[0].kind in ("settlement", "city", "district")
-        and f.candidates[0].admin1 in settings.focus_regions + tuple(oblasts)
-    ]
-    named_oblasts = [
-        c for f in found if f.want == "oblast" and len(f.candidates) == 1 for c in f.candidates
-    ]
+    }
     for f in found:
-        qualifiers = {
-            c.name
-            for g in found
-            if g.sentence == f.sentence and g.start > f.start and g.want == "oblast"
-            for c in g.candidates
-        }
-        f.scores = [_score(c, f, oblasts, qualifiers, countries, anchors) for c in f.candidates]
-        f.plausible = [_plausibility(c, anchors + named_oblasts) for c in f.candidates]
+        context = _Context(
+            oblasts=oblasts,
+            qualifiers={
+                c.name
+                for g in found
+                if g is not f and g.sentence == f.sentence and g.want in ("oblast", "district")
+                for c in g.candidates
+            },
+            countries={g.candidates[0].country for g in found if len(g.candidates) == 1},
+            neighbours=[
+                groups[id(g)]
+                for g in found
+                if g is not f and groups[id(g)] and _normal(g.surface) != _normal(f.surface)
+            ],
+            regions=[c for c in named if c.kind == "oblast"],
+        )
+        f.scored = [_score(c, context) for c in f.candidates]
 
 
-def _score(
-    candidate: Candidate,
-    found: _Found,
-    oblasts: set[str],
-    qualifiers: set[str],
-    countries: set[str],
-    anchors: list[Candidate],
-) -> float:
-    score = min(math.log10(candidate.population + 1) / 7.0, 1.0) * 0.5
-    if candidate.admin1 in qualifiers:
-        score += 1.5
-    if candidate.admin1 in oblasts or candidate.name in oblasts:
-        score += 0.8
+def _kind_filter(candidates: list[Candidate], want: str | None) -> list[Candidate]:
+    if want == "city":
+        kept = [c for c in candidates if c.kind in _TOWNS]
+    elif want in ("oblast", "district"):
+        kept = [c for c in candidates if c.kind == want]
+    else:
+        kept = [c for c in candidates if c.kind not in ("oblast", "district")]
+    return kept or candidates
+
+
+def _score(candidate: Candidate, context: _Context) -> tuple[float, float, list[str]]:
+    """Score a candidate in context: ``(score, plausibility, reasons)``."""
+    reasons: list[tuple[str, float]] = []
+    if candidate.admin1 in context.qualifiers or candidate.admin2 in context.qualifiers:
+        reasons.append((f"qualified by {candidate.admin2 or candidate.admin1}", 1.5))
+    if candidate.admin1 in context.oblasts or candidate.name in context.oblasts:
+        reasons.append((f"article names {candidate.admin1 or candidate.name}", 0.8))
     if candidate.admin1 in settings.focus_regions or candidate.name in settings.focus_regions:
-        score += 0.6
-    if candidate.country in countries:
-        score += 0.2
-    others = [a for a in anchors if a.place_id != candidate.place_id]
-    if others and candidate.kind in ("settlement", "city"):
-        nearest = min(distance_km(candidate, a) for a in others)
-        score += math.exp(-nearest / 40.0)
+        reasons.append(("in a focus region", 0.6))
+    if candidate.country in context.countries:
+        reasons.append((f"article names a place in {candidate.country}", 0.2))
+    if context.neighbours and candidate.kind in _TOWNS:
+        support, why = _nearby_support(candidate, context.neighbours)
+        reasons.append((why, support))
     if not candidate.place_id.startswith("geonames:"):
-        score += 0.2
-    return score
+        reasons.append(("curated or imported entry", 0.2))
+    reasons.append(
+        (f"population {candidate.population}", min(math.log10(candidate.population + 1) / 7, 1) / 2)
+    )
+    score = sum(points for _, points in reasons)
+    plausible = _plausibility(
+        candidate, [c for group in context.neighbours for c in group] + context.regions
+    )
+    explained = [f"{why} {points:+.2f}" for why, points in reasons if points >= 0.005]
+    if plausible < 1:
+        explained.append(f"far from the article's other places: confidence x{plausible:.2f}")
+    return score, plausible, explained
+
+
+def _nearby_support(candidate: Candidate, groups: list[list[Candidate]]) -> tuple[float, str]:
+    """The best support from one other place of the text: close, and not too ambiguous."""
+    best, why = 0.0, ""
+    for group in groups:
+        nearest = min(group, key=lambda other: distance_km(candidate, other))
+        km = distance_km(candidate, nearest)
+        support = math.exp(-km / 40.0) / math.sqrt(len(group))
+        if support > best:
+            of = f" (one of {len(group)})" if len(group) > 1 else ""
+            best, why = support, f"{km:.0f} km from {nearest.name}{of}"
+    return best, why
+
+
+def _normal(surface: str) -> str:
+    return normalize_name(surface)
+
+
+def rank_candidates(
+    name: str,
+    *,
+    near: str | None = None,
+    region: str | None = None,
+    gazetteer: LocalGazetteer | None = None,
+) -> pd.DataFrame:
+    """Rank the places a name may refer to, as the resolver would, and say why.
+
+    Parameters
+    ----------
+    name
+        A place name in any spelling.
+    near
+        Another place named alongside (its most likely candidate anchors the distance).
+    region
+        An oblast or district qualifying the name ("Belgorod region").
+    gazetteer
+        Default: the offline gazetteer.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per candidate, best first: ``place_id``, ``place_name``, ``place_kind``,
+        ``admin1``, ``admin2``, ``country``, ``lat``, ``lon``, ``population``, ``score``,
+        ``confidence``, ``reasons``.
+
+    Examples
+    --------
+    >>> rank_candidates("Popovka", region="Belgorod region").iloc[0]["admin1"]
+    'Belgorod Oblast'
+    """
+    gazetteer = gazetteer or default_gazetteer()
+    candidates = _kind_filter(gazetteer.lookup(name), None)
+    context = _Context()
+    if region:
+        qualifying = [c for c in gazetteer.lookup(region) if c.kind in ("oblast", "district")]
+        if not qualifying:
+            qualifying = [c for c in gazetteer.lookup(f"{region} region") if c.kind == "oblast"]
+        context.qualifiers = {c.name for c in qualifying}
+        context.regions = [c for c in qualifying if c.kind == "oblast"]
+    if near:
+        context.neighbours = [_kind_filter(gazetteer.lookup(near), None)]
+    scored = [_score(c, context) for c in candidates]
+    confidences = _confidence([s for s, _, _ in scored]) if scored else []
+    rows = [
+        {
+            schema.PLACE_ID: c.place_id,
+            "place_name": c.name,
+            "place_kind": c.kind,
+            "admin1": c.admin1,
+            "admin2": c.admin2,
+            "country": c.country,
+            "lat": c.lat,
+            "lon": c.lon,
+            "population": c.population,
+            "score": round(score, 3),
+            "confidence": round(conf * plausible, 3),
+            "reasons": "; ".join(reasons),
+        }
+        for c, (score, plausible, reasons), conf in zip(
+            candidates, scored, confidences, strict=True
+        )
+    ]
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            schema.PLACE_ID,
+            "place_name",
+            "place_kind",
+            "admin1",
+            "admin2",
+            "country",
+            "lat",
+            "lon",
+            "population",
+            "score",
+            "confidence",
+            "reasons",
+        ],
+    )
+    return frame.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def _plausibility(candidate: Candidate, anchors: list[Candidate]) -> float:
@@ -492,9 +716,17 @@ def _row(article_id: str, f: _Found, field: str) -> dict[str, object]:
         "end": f.end,
     }
     if not f.candidates:
-        return {**base, "status": "no_match", "confidence": 0.0, "candidates": ""}
-    confidences = [c * p for c, p in zip(_confidence(f.scores), f.plausible, strict=True)]
-    best = max(range(len(f.candidates)), key=lambda i: (f.scores[i], -i))
+        return {**base, "status": "no_match", "confidence": 0.0, "candidates": "", "reasons": ""}
+    if f.pinned:
+        confidences, best, reasons = [1.0], 0, "review override"
+    else:
+        scores = [score for score, _, _ in f.scored]
+        confidences = [
+            c * plausible
+            for c, (_, plausible, _) in zip(_confidence(scores), f.scored, strict=True)
+        ]
+        best = max(range(len(f.candidates)), key=lambda i: (scores[i], -i))
+        reasons = "; ".join(f.scored[best][2])
     others = "; ".join(
         f"{c.name} ({c.admin1 or c.country})" for i, c in enumerate(f.candidates) if i != best
     )
@@ -502,8 +734,9 @@ def _row(article_id: str, f: _Found, field: str) -> dict[str, object]:
         return {
             **base,
             "status": "ambiguous",
-            "confidence": confidences[best],
+            "confidence": round(confidences[best], 3),
             "candidates": others,
+            "reasons": reasons,
         }
     place = f.candidates[best]
     return {
@@ -518,4 +751,5 @@ def _row(article_id: str, f: _Found, field: str) -> dict[str, object]:
         "confidence": round(confidences[best], 3),
         "status": "resolved",
         "candidates": others,
+        "reasons": reasons,
     }

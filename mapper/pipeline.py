@@ -18,6 +18,7 @@ import pandas as pd
 from mapper import datasets, geocode, ingest, io, mentions, render, timeline
 from mapper import extract as claims_stage
 from mapper.gazetteer import LocalGazetteer
+from mapper.overrides import load_overrides
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ def run(
     gazetteer: LocalGazetteer | None = None,
     self_contained: bool = False,
     tiles: str | None = "default",
+    overrides: str | Path | None = None,
 ) -> RunResult:
     """Run every stage on articles and, when ``out`` is given, write the outputs there.
 
@@ -87,6 +89,8 @@ def run(
         Inline all scripts and styles into ``map.html`` so it works offline.
     tiles
         Background tiles (see :func:`mapper.render.timeline_map`).
+    overrides
+        Review overrides file; default: :func:`mapper.overrides.load_overrides`.
 
     Returns
     -------
@@ -109,7 +113,8 @@ def run(
     articles, rejected = ingest.articles_from_paths(sources, assume_date=assume_date)
     timed("ingest", t)
     t = time.perf_counter()
-    found = mentions.mentions_from_articles(articles, gazetteer=gazetteer)
+    rules = load_overrides(overrides)
+    found = mentions.mentions_from_articles(articles, gazetteer=gazetteer, overrides=rules)
     timed("mentions", t)
     t = time.perf_counter()
     claims = claims_stage.claims_from_articles(articles, found)

@@ -29,6 +29,8 @@ mentions (DataFrame, index ``mention_id``)
     confidence    0..1, how sure the resolution is
     status        ``resolved``, ``ambiguous`` (abstained) or ``no_match``
     candidates    the other candidates considered, ``;``-separated ``name (admin1)``
+    reasons       why the chosen candidate won (points per piece of evidence), or
+                  ``review override``
     ============  =========================================================
 
 claims (DataFrame, index ``claim_id``)
@@ -100,6 +102,7 @@ MENTION_COLUMNS = (
     "confidence",
     "status",
     "candidates",
+    "reasons",
 )
 CLAIM_COLUMNS = (
     ARTICLE_ID,

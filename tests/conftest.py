@@ -21,6 +21,13 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_data_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep a developer's own imported layers and overrides out of the tests."""
+    mapper.settings.data_folder = tmp_path_factory.mktemp("mapper-data")
+    mapper.settings.overrides_file = None
+
+
 @pytest.fixture
 def make_articles() -> Callable[..., pd.DataFrame]:
     """Build an articles frame from ``(published, text)`` pairs."""

