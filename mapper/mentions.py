@@ -138,7 +138,8 @@ def mentions_from_articles(
             in_captions = [f for f in in_captions if not f.dropped]
         if fallback is not None:
             _ask_fallback(found + in_captions, fallback)
-        _resolve(found + in_captions)
+        _resolve(found, text)
+        _resolve(in_captions, captions)
         rows.extend(_row(str(article_id), f, "text") for f in found)
         rows.extend(_row(str(article_id), f, "captions") for f in in_captions)
     frame = pd.DataFrame(rows, columns=[schema.MENTION_ID, *schema.MENTION_COLUMNS])
@@ -510,7 +511,27 @@ def _rule_place(rule: Rule) -> Candidate:
     )
 
 
-def _resolve(found: list[_Found]) -> None:
+def _qualifiers(f: _Found, found: list[_Found], text: str) -> set[str]:
+    """Find the regions that say where ``f`` lies.
+
+    "Popovka in the Belgorod region", "Novenke and Basivka in Ukraine's Sumy region",
+    "Demidovka, a border village in the Belgorod region": the region follows the name (or the
+    list it ends) closely, joined by "in" or "of".
+    """
+    following = [g for g in found if g.start > f.start and g.sentence == f.sentence]
+    previous = f
+    for g in following:
+        gap = text[previous.end : g.start]
+        if g.want in ("oblast", "district"):
+            attached = len(gap.split()) <= 8 and re.search(r"\b(?:in|of)\b", gap)
+            return {c.name for c in g.candidates} if attached else set()
+        if not _LIST_JOIN.match(gap):
+            return set()
+        previous = g
+    return set()
+
+
+def _resolve(found: list[_Found], text: str) -> None:
     """Choose a candidate for every found name, using the article as context."""
     for f in found:
         if not f.pinned:
@@ -532,12 +553,7 @@ def _resolve(found: list[_Found]) -> None:
     for f in found:
         context = _Context(
             oblasts=oblasts,
-            qualifiers={
-                c.name
-                for g in found
-                if g is not f and g.sentence == f.sentence and g.want in ("oblast", "district")
-                for c in g.candidates
-            },
+            qualifiers=_qualifiers(f, found, text),
             countries={g.candidates[0].country for g in found if len(g.candidates) == 1},
             neighbours=[
                 groups[id(g)]
@@ -579,8 +595,13 @@ def _score(candidate: Candidate, context: _Context) -> tuple[float, float, list[
         (f"population {candidate.population}", min(math.log10(candidate.population + 1) / 7, 1) / 2)
     )
     score = sum(points for _, points in reasons)
-    plausible = _plausibility(
-        candidate, [c for group in context.neighbours for c in group] + context.regions
+    in_named_region = candidate.admin1 in {r.name for r in context.regions}
+    plausible = (
+        1.0
+        if in_named_region
+        else _plausibility(
+            candidate, [c for group in context.neighbours for c in group] + context.regions
+        )
     )
     explained = [f"{why} {points:+.2f}" for why, points in reasons if points >= 0.005]
     if plausible < 1:
@@ -695,7 +716,7 @@ def _plausibility(candidate: Candidate, anchors: list[Candidate]) -> float:
     if candidate.kind != "settlement" or not others:
         return 1.0
     nearest = min(distance_km(candidate, a) for a in others)
-    return 1.0 if nearest <= 100 else max(0.3, 1.0 - (nearest - 100) / 300)
+    return 1.0 if nearest <= 60 else max(0.3, 1.0 - (nearest - 60) / 200)
 
 
 def _confidence(scores: list[float]) -> list[float]:

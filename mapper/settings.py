@@ -78,7 +78,7 @@ focus_regions: tuple[str, ...] = (
     "Kharkiv Oblast",
     "Chernihiv Oblast",
 )
-min_place_confidence: float = 0.55
+min_place_confidence: float = 0.65
 claim_days: int = 30
 geocoder: str | None = os.environ.get("MAPPER_GEOCODER") or None
 geocoder_domain: str | None = os.environ.get("MAPPER_GEOCODER_DOMAIN") or None
