@@ -26,10 +26,8 @@ import csv
 import hashlib
 import logging
 import math
-import os
 import pickle
 import re
-import tempfile
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -38,7 +36,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from mapper import settings
+from mapper import io, settings
 from mapper._text import normalize_name
 from mapper.gazetteer import translit
 from mapper.gazetteer.base import Candidate, Gazetteer, register
@@ -164,11 +162,9 @@ def _load(sources: dict[str, Path], layers: Sequence[Layer]) -> _Index:
     log.info("building the offline gazetteer (once; cached in %s)", cache.parent)
     index = _build(sources, layers)
     if settings.use_cache:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cache.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(index, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, cache)
+        io.atomic_write(
+            cache, lambda tmp: tmp.write_bytes(pickle.dumps(index, pickle.HIGHEST_PROTOCOL))
+        )
     return index
 
 

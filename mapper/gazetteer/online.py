@@ -38,13 +38,10 @@ dropped.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
 import math
-import os
-import tempfile
 import threading
 import time
 import unicodedata
@@ -60,7 +57,7 @@ from geopy.distance import great_circle
 from geopy.extra.rate_limiter import RateLimiter
 from geopy.geocoders import GeoNames, Nominatim, Photon
 
-from mapper import settings
+from mapper import io, settings
 from mapper._errors import ConfigurationError, GazetteerRateLimited, GazetteerUnavailable
 from mapper.gazetteer.base import Candidate, Gazetteer, register
 
@@ -819,15 +816,7 @@ def _read_cache(path: Path) -> list[Any] | None:
 
 def _write_cache(path: Path, record: dict[str, Any]) -> None:
     """Write atomically (temporary file, then rename); a failure only costs the cache."""
-    tmp: str | None = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(record, fh, ensure_ascii=False)
-        os.replace(tmp, path)
+        io.write_text(path, json.dumps(record, ensure_ascii=False))
     except OSError as err:
         log.warning("cannot write the geocode cache file %s (%s)", path, err)
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
