@@ -99,6 +99,7 @@ _ABBREVIATIONS = (
 )
 _ABBREV_SET = frozenset(_ABBREVIATIONS.split("|"))
 _SENTENCE_END = re.compile(r"[.!?]+[\"”’')\]]*(?=\s+|$)|\n\s*\n")
+_INITIAL = re.compile(r"[A-Z]\.")
 
 
 def sentences(text: str) -> Iterator[tuple[int, int]]:
@@ -114,16 +115,40 @@ def sentences(text: str) -> Iterator[tuple[int, int]]:
     ['Kyiv said so.', '"We hold Sudzha," he said on Dec. 14.', 'Fighting goes on.']
     """
     start = 0
-    for match in _SENTENCE_END.finditer(text):
-        end = match.end()
-        last_word = text[start:end].split()[-1] if text[start:end].split() else ""
-        if last_word in _ABBREV_SET or re.fullmatch(r"[A-Z]\.", last_word):
-            continue
+    for end in _ends(text, 0, len(text)):
         if text[start:end].strip():
             yield _trimmed(text, start, end)
         start = end
     if text[start:].strip():
         yield _trimmed(text, start, len(text))
+
+
+def sentence_around(text: str, pos: int, reach: int = 600) -> tuple[int, int]:
+    """The ``(start, end)`` of the sentence of :func:`sentences` that holds ``pos``.
+
+    Looks at most ``reach`` characters either way, so it costs the same in any length of text.
+
+    Examples
+    --------
+    >>> t = "Fighting on Dec. 14 near Sudzha. Kyiv denied it."
+    >>> t[slice(*sentence_around(t, 25))]
+    'Fighting on Dec. 14 near Sudzha.'
+    """
+    lo = max(0, pos - reach)
+    start = max((e for e in _ends(text, lo, pos) if e <= pos), default=lo)
+    end = next(_ends(text, pos, min(len(text), pos + reach)), min(len(text), pos + reach))
+    return _trimmed(text, start, end)
+
+
+def _ends(text: str, lo: int, hi: int) -> Iterator[int]:
+    """Sentence ends in ``text[lo:hi]``, skipping abbreviations ("Dec.", "U.S.") and initials."""
+    for match in _SENTENCE_END.finditer(text, lo, hi):
+        end = match.end()
+        before = text[max(0, end - 16) : end].split()
+        last_word = before[-1] if before else ""
+        if last_word in _ABBREV_SET or _INITIAL.fullmatch(last_word):
+            continue
+        yield end
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:

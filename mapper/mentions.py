@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 import math
 import re
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
@@ -32,7 +31,13 @@ import pandas as pd
 from mapper import schema, settings
 from mapper._errors import ConfigurationError, GazetteerUnavailable
 from mapper._lexicon import Lexicon, load
-from mapper._text import Token, keyword_of, normalize_name, normalize_word, sentences
+from mapper._text import (
+    Token,
+    keyword_of,
+    normalize_name,
+    normalize_word,
+    sentence_around,
+)
 from mapper.gazetteer import Candidate, Gazetteer, LocalGazetteer, distance_km, get_gazetteer
 from mapper.overrides import Overrides, Rule, load_overrides, slug
 
@@ -46,7 +51,7 @@ _GAP = re.compile(r"(?:[ \t\u00a0\-‐–]|\n(?![ \t]*\n))+")
 _CAPITALISED = re.compile(
     r"(?<![\w'’])[A-ZÀ-ÖØ-ÞĀĆČĎĐĒĘĚĞĪŁŃŇŌŐŒŘŚŠŞŤŪŮŰŸŹŻŽА-ЯЁЄІЇҐЎ][^\W_]*(?:['’][^\W_]+)*"
 )
-_LIST_JOIN = re.compile(r"^\s*(?:,|and|or|,\s*and)\s*$")
+_LIST_JOIN = re.compile(r"\s*(?:,|and|or|,\s*and)\s*")
 _SOFTMAX_SCALE = 4.0
 _TOWNS = ("capital", "city", "settlement")
 _FUNCTION_WORDS = frozenset(
@@ -190,45 +195,51 @@ def find_names(
     org_after = set(lexicon.cues.get("org_after", ()))
     titles = set(lexicon.cues.get("title", ()))
     not_names = _not_names(lexicon)
-    cued_starts = _cued_starts(text, lexicon)
+    cues = frozenset(lexicon.cues.get("place_before", ()))
     found: list[_Found] = []
     consumed = 0
+
+    def cued(start: int) -> bool:
+        if found and _LIST_JOIN.fullmatch(text, found[-1].end, start):
+            return True
+        before = _words_before(text, start)
+        return any(" ".join(before[-n:]) in cues for n in (1, 2, 3, 4) if len(before) >= n)
+
     for cap in _CAPITALISED.finditer(text):
         start = cap.start()
         if start < consumed:
             continue
         # Fast path: most capitalised words start no known name and follow no place cue.
         first_key = _first_key(cap.group())
-        if not (gazetteer.starts_name(first_key) or first_key in extra.first_words) and not (
-            start in cued_starts or (found and _LIST_JOIN.match(text[found[-1].end : start]))
-        ):
+        known = gazetteer.starts_name(first_key) or first_key in extra.first_words
+        if not known and not cued(start):
             continue
         words = _Words(text, start)
-        run = words.capitalised_run()
-        match = _longest_match(words, gazetteer, extra)
+        match = _longest_match(words, gazetteer, extra) if known else None
         first = words[0]
         if match is None and _bare(first.text) in not_names:
             consumed = first.end
             continue
-        sentence = spans.around(first.start)
-        if _previous_word(text, first.start) in titles:
-            consumed = words[run - 1].end
+        if _previous_word(text, start) in titles:
+            consumed = words[words.capitalised_run() - 1].end
             continue
-        if match is not None and (match[0] >= run or words.is_keyword(match[0])):
+        if match is not None and not (words.continues(match[0]) and not words.is_keyword(match[0])):
             length, key = match
             last = words[length - 1]
             if words.lower(length) not in org_after or keyword_of(last.text):
                 candidates = gazetteer.lookup_key(key)
-                found.append(_found(text, first, last, sentence, candidates, _wanted_kind(key)))
+                found.append(
+                    _found(text, first, last, spans.around(start), candidates, _wanted_kind(key))
+                )
             consumed = last.end
             continue
+        run = words.capitalised_run()
         last = words[run - 1]
         consumed = last.end
         if any(_bare(words[k].text) in not_names for k in range(1, run)):
             continue  # a person ("Alexander Khinshtein"), not a place
-        listed = bool(found) and _LIST_JOIN.match(text[found[-1].end : first.start])
-        if words.lower(run) not in org_after and (listed or first.start in cued_starts):
-            found.append(_found(text, first, last, sentence, [], None))
+        if words.lower(run) not in org_after and cued(start):
+            found.append(_found(text, first, last, spans.around(start), [], None))
     _apply_plural_keywords(found, text, gazetteer)
     _apply_city_cues(found, text, lexicon)
     return found
@@ -239,46 +250,27 @@ def _first_key(word: str) -> str:
     return normalize_word(word[:-2] if word.endswith(_POSSESSIVE) else word)
 
 
-def _cued_starts(text: str, lexicon: Lexicon) -> set[int]:
-    """Offsets right after a place cue ("near ", "the village of "), where a name may start."""
-    pattern = _cued_pattern(lexicon.cue_regex("place_before").pattern)
-    return {m.end() for m in pattern.finditer(text)}
-
-
-@cache
-def _cued_pattern(cues: str) -> re.Pattern[str]:
-    return re.compile(rf"(?:{cues})[\s,]+(?:the\s+)?", re.IGNORECASE)
+def _words_before(text: str, start: int) -> list[str]:
+    """The last few words before ``start``, lower case, without a final "the" or comma."""
+    words = text[max(0, start - 40) : start].lower().replace(",", " ").split()
+    if words and words[-1] == "the":
+        words.pop()
+    return words[-4:]
 
 
 class _SentenceSpans:
-    """Sentence bounds of a text, split window by window only where names were found."""
-
-    _WINDOW = 1500
+    """Sentence bounds around the names of a text, found on demand and remembered."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.starts: list[int] = []
-        self.ends: list[int] = []
+        self.last = (-1, -1)
 
     def around(self, pos: int) -> tuple[int, int]:
         """The ``(start, end)`` of the sentence holding ``pos``."""
-        k = bisect_right(self.starts, pos) - 1
-        if k >= 0 and pos < self.ends[k]:
-            return self.starts[k], self.ends[k]
-        lo = max(0, pos - self._WINDOW // 3)
-        window = self.text[lo : lo + self._WINDOW]
-        spans = [(lo + a, lo + b) for a, b in sentences(window)]
-        # The window's first and last sentences may be cut; keep only whole ones and pos's own.
-        whole = [s for s in spans[1:-1]] or spans
-        for start, end in whole + [s for s in spans if s[0] <= pos < s[1]]:
-            k = bisect_right(self.starts, start)
-            if not (k and self.starts[k - 1] == start):
-                self.starts.insert(k, start)
-                self.ends.insert(k, end)
-        for start, end in spans:
-            if start <= pos < end:
-                return start, end
-        return pos, pos + 1
+        if self.last[0] <= pos < self.last[1]:
+            return self.last
+        self.last = sentence_around(self.text, pos)
+        return self.last
 
 
 class _Words:
@@ -317,17 +309,20 @@ class _Words:
     def is_keyword(self, k: int) -> bool:
         return self.available(k) and keyword_of(self[k].text) is not None
 
-    def capitalised_run(self) -> int:
-        """How many capitalised words run on ("Vladimir Putin", "Novaya Sorochina")."""
-        k = 1
-        while (
-            k < 4
-            and self.available(k)
+    def continues(self, k: int) -> bool:
+        """Whether word ``k`` carries on a capitalised name ("Vladimir Putin", "Novaya ...")."""
+        return (
+            self.available(k)
             and self[k].is_capitalized
             and self[k].text.lower() not in _FUNCTION_WORDS
-            and not self[k - 1].text.endswith(("'s", "’s"))
+            and not self[k - 1].text.endswith(_POSSESSIVE)
             and not (self[k].text.isupper() and len(self[k].text) > 1)
-        ):
+        )
+
+    def capitalised_run(self) -> int:
+        """How many capitalised words run on, up to four."""
+        k = 1
+        while k < 4 and self.continues(k):
             k += 1
         return k
 
@@ -397,7 +392,7 @@ def _apply_plural_keywords(found: list[_Found], text: str, gazetteer: LocalGazet
             continue
         keyword = "region" if head.want == "oblast" else "district"
         j = k - 1
-        while j >= 0 and _LIST_JOIN.match(text[found[j].end : found[j + 1].start]):
+        while j >= 0 and _LIST_JOIN.fullmatch(text[found[j].end : found[j + 1].start]):
             listed = found[j]
             if listed.want is None:
                 key = normalize_name(f"{listed.surface} {keyword}")
@@ -525,7 +520,7 @@ def _qualifiers(f: _Found, found: list[_Found], text: str) -> set[str]:
         if g.want in ("oblast", "district"):
             attached = len(gap.split()) <= 8 and re.search(r"\b(?:in|of)\b", gap)
             return {c.name for c in g.candidates} if attached else set()
-        if not _LIST_JOIN.match(gap):
+        if not _LIST_JOIN.fullmatch(gap):
             return set()
         previous = g
     return set()
