@@ -44,6 +44,7 @@ from mapper.overrides import Overrides, Rule, load_overrides, slug
 log = logging.getLogger(__name__)
 
 _POSSESSIVE = ("'s", "’s")
+_SENTENCE_BREAK = re.compile(r"[.!?][\"”’)]*\s+[A-ZА-Я\"“]|\n\s*\n")
 _PREVIOUS_WORD = re.compile(r"([\w'’]+)\.?\s*$")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 # Words of one name are joined by spaces or a hyphen, never by a blank line.
@@ -70,11 +71,11 @@ class _Found:
     end: int
     surface: str
     candidates: list[Candidate]
-    sentence: tuple[int, int]
     want: str | None = None
     scored: list[tuple[float, float, list[str]]] = field(default_factory=list)
     pinned: bool = False
     dropped: bool = False
+    in_captions: bool = False
 
 
 @cache
@@ -136,7 +137,7 @@ def mentions_from_articles(
         found = find_names(text, gazetteer, lexicon, rules)
         in_captions = find_names(captions, gazetteer, lexicon, rules) if captions else []
         for f in in_captions:
-            f.sentence = (-1, -1)
+            f.in_captions = True
         if len(rules):
             _apply_overrides(found + in_captions, rules, str(article_id), gazetteer)
             found = [f for f in found if not f.dropped]
@@ -191,7 +192,6 @@ def find_names(
     that review overrides speak of are found too.
     """
     extra = overrides or Overrides()
-    spans = _SentenceSpans(text)
     org_after = set(lexicon.cues.get("org_after", ()))
     titles = set(lexicon.cues.get("title", ()))
     not_names = _not_names(lexicon)
@@ -228,9 +228,7 @@ def find_names(
             last = words[length - 1]
             if words.lower(length) not in org_after or keyword_of(last.text):
                 candidates = gazetteer.lookup_key(key)
-                found.append(
-                    _found(text, first, last, spans.around(start), candidates, _wanted_kind(key))
-                )
+                found.append(_found(text, first, last, candidates, _wanted_kind(key)))
             consumed = last.end
             continue
         run = words.capitalised_run()
@@ -239,7 +237,7 @@ def find_names(
         if any(_bare(words[k].text) in not_names for k in range(1, run)):
             continue  # a person ("Alexander Khinshtein"), not a place
         if words.lower(run) not in org_after and cued(start):
-            found.append(_found(text, first, last, spans.around(start), [], None))
+            found.append(_found(text, first, last, [], None))
     _apply_plural_keywords(found, text, gazetteer)
     _apply_city_cues(found, text, lexicon)
     return found
@@ -256,21 +254,6 @@ def _words_before(text: str, start: int) -> list[str]:
     if words and words[-1] == "the":
         words.pop()
     return words[-4:]
-
-
-class _SentenceSpans:
-    """Sentence bounds around the names of a text, found on demand and remembered."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.last = (-1, -1)
-
-    def around(self, pos: int) -> tuple[int, int]:
-        """The ``(start, end)`` of the sentence holding ``pos``."""
-        if self.last[0] <= pos < self.last[1]:
-            return self.last
-        self.last = sentence_around(self.text, pos)
-        return self.last
 
 
 class _Words:
@@ -352,12 +335,11 @@ def _found(
     text: str,
     first: Token,
     last: Token,
-    sentence: tuple[int, int],
     candidates: list[Candidate],
     want: str | None,
 ) -> _Found:
     end = last.end - 2 if last.text.endswith(("'s", "’s")) else last.end
-    return _Found(first.start, end, text[first.start : end], candidates, sentence, want)
+    return _Found(first.start, end, text[first.start : end], candidates, want)
 
 
 def _longest_match(
@@ -416,7 +398,7 @@ def _apply_city_cues(found: list[_Found], text: str, lexicon: Lexicon) -> None:
             continue
         left = text[max(0, f.start - 20) : f.start].lower()
         right = text[f.end : f.end + 30].lower()
-        lo, hi = f.sentence if f.sentence[0] >= 0 else (0, len(text))
+        lo, hi = (0, len(text)) if f.in_captions else sentence_around(text, f.start)
         if (
             before.search(left[-14:])
             or re.match(r"[\s,]*" + after.pattern, right, re.I)
@@ -513,10 +495,12 @@ def _qualifiers(f: _Found, found: list[_Found], text: str) -> set[str]:
     "Demidovka, a border village in the Belgorod region": the region follows the name (or the
     list it ends) closely, joined by "in" or "of".
     """
-    following = [g for g in found if g.start > f.start and g.sentence == f.sentence]
+    following = [g for g in found if g.start > f.start]
     previous = f
     for g in following:
         gap = text[previous.end : g.start]
+        if _SENTENCE_BREAK.search(gap):
+            return set()
         if g.want in ("oblast", "district"):
             attached = len(gap.split()) <= 8 and re.search(r"\b(?:in|of)\b", gap)
             return {c.name for c in g.candidates} if attached else set()

@@ -1,0 +1,1 @@
+"""Speed benchmarks of the mapper: ``python -m benchmarks`` (or ``make bench``)."""

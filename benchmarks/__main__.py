@@ -1,0 +1,31 @@
+"""Run every benchmark and print its figures.
+
+Usage: ``python -m benchmarks [--quick]``. Figures are printed (and written to
+``outputs/benchmarks.json``), never asserted: speed depends on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+from pathlib import Path
+
+from benchmarks import gazetteer
+
+
+def main() -> None:
+    """Run the benchmarks and report."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller inputs, fewer repeats")
+    parser.add_argument("--out", type=Path, default=Path("outputs") / "benchmarks.json")
+    args = parser.parse_args()
+    results = {"machine": f"{platform.processor() or platform.machine()}, "
+                          f"Python {platform.python_version()}"}
+    results["gazetteer"] = gazetteer.run(quick=args.quick)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwritten to {args.out}")
+
+
+main()
