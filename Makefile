@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= outputs
 
-.PHONY: map test chromium clean
+.PHONY: map test bench chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 
 map: $(VENV)/.installed
 	$(BIN)/mapper run --out $(OUT) --self-contained
+
+bench: $(VENV)/.installed
+	$(BIN)/python -m benchmarks
 
 # Browser tests need Debian's Chromium; install it when missing and we may (root, as in CI).
 chromium:

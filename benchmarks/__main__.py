@@ -20,8 +20,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller inputs, fewer repeats")
     parser.add_argument("--out", type=Path, default=Path("outputs") / "benchmarks.json")
     args = parser.parse_args()
-    results = {"machine": f"{platform.processor() or platform.machine()}, "
-                          f"Python {platform.python_version()}"}
+    results = {
+        "machine": f"{platform.processor() or platform.machine()}, "
+        f"Python {platform.python_version()}"
+    }
     results["gazetteer"] = gazetteer.run(quick=args.quick)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

@@ -68,15 +68,20 @@ def _diluted(texts: list[str]) -> list[str]:
     diluted = []
     for text in texts:
         paragraphs = text.split("\n\n")
-        diluted.append("\n\n".join(p if i % 2 == 0 else _PROSE * 2 for i, p in enumerate(paragraphs)))
+        diluted.append(
+            "\n\n".join(p if i % 2 == 0 else _PROSE * 2 for i, p in enumerate(paragraphs))
+        )
     return diluted
 
 
 def _load() -> dict[str, float]:
     default_gazetteer()  # make sure the cache is built
     runs = [
-        json.loads(subprocess.run([sys.executable, "-c", _LOAD], capture_output=True, text=True,
-                                  check=True).stdout)
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", _LOAD], capture_output=True, text=True, check=True
+            ).stdout
+        )
         for _ in range(3)
     ]
     best = min(runs, key=lambda r: r["seconds"])
@@ -99,8 +104,11 @@ def _resolution(texts: list[str], count: int) -> dict[str, float]:
         for f in found:
             _row("a", f, "text")
     seconds = time.perf_counter() - start
-    return {"mentions": total, "seconds": round(seconds, 3),
-            "per_mention_us": round(seconds / total * 1e6, 1)}
+    return {
+        "mentions": total,
+        "seconds": round(seconds, 3),
+        "per_mention_us": round(seconds / total * 1e6, 1),
+    }
 
 
 def run(*, quick: bool = False) -> dict[str, Any]:
@@ -113,14 +121,21 @@ def run(*, quick: bool = False) -> dict[str, Any]:
         "load": _load(),
         "resolution": _resolution(texts, 10_000),
     }
-    m, d, lo, r = (results[k] for k in ("matching_sample", "matching_diluted", "load",
-                                        "resolution"))
+    m, d, lo, r = (
+        results[k] for k in ("matching_sample", "matching_diluted", "load", "resolution")
+    )
     print("places")
-    print(f"  matching, sample ({m['chars_per_name']} chars/name, {m['names_in_gazetteer']} "
-          f"names): {m['mb_per_s']} MB/s ({m['megabytes']} MB in {m['seconds']} s)")
+    print(
+        f"  matching, sample ({m['chars_per_name']} chars/name, {m['names_in_gazetteer']} "
+        f"names): {m['mb_per_s']} MB/s ({m['megabytes']} MB in {m['seconds']} s)"
+    )
     print(f"  matching, diluted ({d['chars_per_name']} chars/name): {d['mb_per_s']} MB/s")
-    print(f"  gazetteer load from cache: {lo['seconds']} s, RSS +{lo['rss_growth_mb']} MB "
-          f"({lo['rss_total_mb']} MB in all), {lo['places']} places, {lo['names']} names")
-    print(f"  resolution: {r['mentions']} mentions in {r['seconds']} s "
-          f"({r['per_mention_us']} us each)")
+    print(
+        f"  gazetteer load from cache: {lo['seconds']} s, RSS +{lo['rss_growth_mb']} MB "
+        f"({lo['rss_total_mb']} MB in all), {lo['places']} places, {lo['names']} names"
+    )
+    print(
+        f"  resolution: {r['mentions']} mentions in {r['seconds']} s "
+        f"({r['per_mention_us']} us each)"
+    )
     return results

@@ -165,7 +165,15 @@ def _load(sources: dict[str, Path], layers: Sequence[Layer]) -> _Index:
         io.atomic_write(
             cache, lambda tmp: tmp.write_bytes(pickle.dumps(index, pickle.HIGHEST_PROTOCOL))
         )
+        _forget_old_builds(cache.parent)
     return index
+
+
+def _forget_old_builds(folder: Path, keep: int = 4) -> None:
+    """Delete all but the newest builds: each change of inputs leaves one behind."""
+    builds = sorted(folder.glob("gazetteer-*.pickle"), key=lambda p: p.stat().st_mtime_ns)
+    for old in builds[:-keep]:
+        old.unlink(missing_ok=True)
 
 
 def _build(sources: dict[str, Path], layers: Sequence[Layer]) -> _Index:
