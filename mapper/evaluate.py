@@ -69,12 +69,28 @@ class Score:
 
 @dataclass
 class Evaluation:
-    """Scores of places, claims and negation over a labelled file."""
+    """Scores of places, claims and negation over a labelled file.
+
+    Attributes
+    ----------
+    places, claims, negated
+        Place names; whole claims (side, action, place, event date); negated claims.
+    fields
+        Per field, claims compared on (place, that field): ``place``, ``side``, ``action``,
+        ``event_date``, ``asserted_controller``, ``negated``.
+    actions
+        Confusion counts ``(labelled action, extracted action)`` for claims about the same
+        place on the same day (``-`` where one side has none).
+    examples
+        Texts scored.
+    """
 
     places: Score
     claims: Score
     negated: Score
     examples: int
+    fields: dict[str, Score] = field(default_factory=dict)
+    actions: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
 def load_examples(path: str | Path) -> list[dict[str, Any]]:
@@ -113,6 +129,7 @@ def evaluate(path: str | Path, *, gazetteer: LocalGazetteer | None = None) -> Ev
     found = mentions.mentions_from_articles(articles, gazetteer=gazetteer)
     claims = extract.claims_from_articles(articles, found)
     result = Evaluation(Score(), Score(), Score(), len(examples))
+    result.fields = {name: Score() for name in _FIELDS}
     for example in examples:
         key = str(example["id"])
         own_mentions = found[found[schema.ARTICLE_ID] == key]
@@ -135,7 +152,52 @@ def evaluate(path: str | Path, *, gazetteer: LocalGazetteer | None = None) -> Ev
             [g for g, c in zip(gold, example.get("claims", []), strict=True) if c.get("negated")],
             [p for p, (_, c) in zip(predicted, own.iterrows(), strict=True) if c["negated"]],
         )
+        labelled = [_fields(c, c["place"]) for c in example.get("claims", [])]
+        extracted = [_fields(c, c["place_name"]) for _, c in own.iterrows()]
+        for name, score in result.fields.items():
+            score.add(
+                key,
+                [(f["place"], f[name]) for f in labelled],
+                [(f["place"], f[name]) for f in extracted],
+            )
+        result.actions.update(_action_pairs(labelled, extracted))
     return result
+
+
+_FIELDS = ("place", "side", "action", "event_date", "asserted_controller", "negated")
+
+
+def _fields(claim: Any, place: str) -> dict[str, str]:
+    date = claim["event_date"]
+    controller = claim["asserted_controller"]
+    return {
+        "place": str(place),
+        "side": str(claim["side"]),
+        "action": str(claim["action"]),
+        "event_date": "none" if date is None or pd.isna(date) else str(pd.Timestamp(date).date()),
+        "asserted_controller": controller if isinstance(controller, str) else "none",
+        "negated": str(bool(claim["negated"])),
+    }
+
+
+def _action_pairs(
+    labelled: list[dict[str, str]], extracted: list[dict[str, str]]
+) -> Counter[tuple[str, str]]:
+    """Pair claims about the same place and day, labelled first; count their actions."""
+    pairs: Counter[tuple[str, str]] = Counter()
+    left = list(extracted)
+    for gold in labelled:
+        same = [
+            e for e in left if (e["place"], e["event_date"]) == (gold["place"], gold["event_date"])
+        ]
+        match = next((e for e in same if e["action"] == gold["action"]), same[0] if same else None)
+        if match is None:
+            pairs[(gold["action"], "-")] += 1
+        else:
+            left.remove(match)
+            pairs[(gold["action"], match["action"])] += 1
+    pairs.update(("-", e["action"]) for e in left)
+    return pairs
 
 
 @dataclass
@@ -316,6 +378,20 @@ def format_report(evaluation: Evaluation) -> str:
         lines.append(
             f"{name:10}{s.precision:7.3f}{s.recall:7.3f}{s.f1:7.3f}{s.tp:6}{s.fp:5}{s.fn:5}"
         )
+    if evaluation.fields:
+        lines += ["", "per field, on (place, field):"]
+        for name, s in evaluation.fields.items():
+            lines.append(f"  {name:20}{s.precision:7.3f}{s.recall:7.3f}{s.f1:7.3f}")
+    if evaluation.actions:
+        names = sorted({a for pair in evaluation.actions for a in pair})
+        lines += [
+            "",
+            "actions (rows labelled, columns extracted):",
+            " " * 10 + "".join(f"{n[:8]:>9}" for n in names),
+        ]
+        for gold in names:
+            counts = "".join(f"{evaluation.actions.get((gold, n), 0) or '.':>9}" for n in names)
+            lines.append(f"{gold[:10]:10}{counts}")
     for name, s in (("places", evaluation.places), ("claims", evaluation.claims)):
         if s.misses or s.extras:
             lines += ["", f"{name}: missed / extra"]
