@@ -168,15 +168,15 @@ _FIELDS = ("place", "side", "action", "event_date", "asserted_controller", "nega
 
 
 def _fields(claim: Any, place: str) -> dict[str, str]:
-    date = claim["event_date"]
-    controller = claim["asserted_controller"]
+    date = claim.get("event_date")
+    controller = claim.get("asserted_controller")
     return {
         "place": str(place),
         "side": str(claim["side"]),
         "action": str(claim["action"]),
         "event_date": "none" if date is None or pd.isna(date) else str(pd.Timestamp(date).date()),
         "asserted_controller": controller if isinstance(controller, str) else "none",
-        "negated": str(bool(claim["negated"])),
+        "negated": str(bool(claim.get("negated"))),
     }
 
 

@@ -38,6 +38,7 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -49,6 +50,8 @@ from mapper._text import sentences, tokens
 log = logging.getLogger(__name__)
 
 OUTLET = "the outlet"
+# A mention as a plain dict (a row of the mentions frame, with its mention_id).
+_Place = dict[str, Any]
 _PASSIVE_BEFORE = re.compile(r"(?:\b(?:was|were|been|being|is|are|be|got)\s+(?:\w+ly\s+)?)$")
 _SIDE_WORD = re.compile(
     r"\b(?P<who>ukrainian|ukraine['’]s|ukraine|kyiv['’]s|kyiv|russian|russia['’]s|russia|"
@@ -118,7 +121,7 @@ class _Trigger:
     start: int
     end: int
     text: str
-    places: list[pd.Series] = field(default_factory=list)
+    places: list[_Place] = field(default_factory=list)
     dropped: bool = False
     absorbed_by: _Trigger | None = None
 
@@ -136,7 +139,7 @@ class _Attribution:
 class _Claim:
     trigger: _Trigger
     action: str
-    place: pd.Series | None
+    place: _Place | None
     claimant: str
     side: str
     date: DateExpr | None
@@ -188,10 +191,16 @@ def claims_from_articles(
     schema.validate_articles(articles)
     schema.validate_mentions(mentions)
     lexicon = lexicon or load()
-    by_article = {str(key): group for key, group in mentions.groupby(schema.ARTICLE_ID, sort=False)}
+    # Plain dicts: per-sentence filtering of pandas frames would cost more than the reading.
+    text_mentions = mentions[mentions["field"] == "text"].sort_values("start")
+    by_article: dict[str, list[_Place]] = {}
+    for record in text_mentions.reset_index().to_dict("records"):
+        by_article.setdefault(str(record[schema.ARTICLE_ID]), []).append(
+            {str(k): v for k, v in record.items()}
+        )
     rows: list[dict[str, object]] = []
     for article_id, article in articles.iterrows():
-        article_mentions = by_article.get(str(article_id), mentions.iloc[0:0])
+        article_mentions = by_article.get(str(article_id), [])
         claims = _ArticleReader(str(article_id), article, article_mentions, lexicon).claims()
         rows.extend(_row(str(article_id), article, c) for c in claims)
     frame = pd.DataFrame(rows, columns=[schema.CLAIM_ID, *schema.CLAIM_COLUMNS])
@@ -206,15 +215,15 @@ class _ArticleReader:
     """Reads one article's claims; holds what later sentences refer back to."""
 
     def __init__(
-        self, article_id: str, article: pd.Series, mentions: pd.DataFrame, lexicon: Lexicon
+        self, article_id: str, article: pd.Series, mentions: list[_Place], lexicon: Lexicon
     ) -> None:
         self.article_id = article_id
         self.text = str(article["text"])
         self.lex = lexicon
-        self.mentions = mentions[mentions["field"] == "text"].sort_values("start")
+        self.mentions = mentions
         self.anchor = self._anchor(article["published"].date())
         self.history: list[_Attribution] = []
-        self.recent_places: list[pd.Series] = []
+        self.recent_places: list[_Place] = []
         self.claims_so_far: list[_Claim] = []
 
     def _anchor(self, published: dt.date) -> dt.date:
@@ -247,9 +256,7 @@ class _ArticleReader:
     def _sentence(self, start: int, end: int) -> Iterator[_Claim]:
         sentence = self.text[start:end]
         lower = sentence.lower()
-        in_sentence = self.mentions[
-            (self.mentions["start"] >= start) & (self.mentions["end"] <= end)
-        ]
+        in_sentence = [m for m in self.mentions if start <= m["start"] and m["end"] <= end]
         splits = [start + m.start() for m in _SPLIT.finditer(sentence)]
         splits = [s for s in splits if not _inside_place_list(s, in_sentence, self.text)]
         attributions = self._attributions(start, end)
@@ -272,13 +279,12 @@ class _ArticleReader:
             else:
                 claimant, side = self._claimant(trigger, attributions, splits)
             for claimant_i, side_i in _split_claimants(claimant, side, self.lex):
-                places_or_none: list[pd.Series | None] = list(trigger.places) or [None]
+                places_or_none: list[_Place | None] = list(trigger.places) or [None]
                 for place in places_or_none:
                     yield self._claim(
                         trigger, place, claimant_i, side_i, dates, attributions, splits, start, end
                     )
-        for _, place in places.iterrows():
-            self.recent_places.append(place)
+        self.recent_places.extend(places)
 
     def _attributions(self, start: int, end: int) -> list[_Attribution]:
         sentence = self.text[start:end]
@@ -395,15 +401,15 @@ class _ArticleReader:
 
     def _claim_places(
         self,
-        mentions: pd.DataFrame,
+        mentions: list[_Place],
         triggers: list[_Trigger],
         attributions: list[_Attribution],
         start: int,
         lower: str,
-    ) -> pd.DataFrame:
+    ) -> list[_Place]:
         keep = []
         reference = self.lex.cue_regex("reference")
-        for _, m in mentions.iterrows():
+        for m in mentions:
             ok = m["place_kind"] != "country"
             ok = ok and not any(a.span[0] <= m["start"] < a.span[1] for a in attributions)
             before = self.text[max(start, m["start"] - 20) : m["start"]]
@@ -419,11 +425,12 @@ class _ArticleReader:
                 ok = False
             if ok and m["place_kind"] == "oblast":
                 ok = not self._qualifies(m, mentions, triggers, start)
-            keep.append(ok)
-        return mentions[keep] if len(mentions) else mentions
+            if ok:
+                keep.append(m)
+        return keep
 
     def _qualifies(
-        self, oblast: pd.Series, mentions: pd.DataFrame, triggers: list[_Trigger], start: int
+        self, oblast: _Place, mentions: list[_Place], triggers: list[_Trigger], start: int
     ) -> bool:
         """Whether an oblast mention only says where an earlier settlement lies."""
         before = self.text[max(start, oblast["start"] - 60) : oblast["start"]]
@@ -431,7 +438,7 @@ class _ArticleReader:
             return False
         if not _QUALIFIER_BEFORE.search(before):
             return False
-        for _, m in mentions.iterrows():
+        for m in mentions:
             inside = m["admin1"] == oblast["place_name"] or m["status"] != "resolved"
             if m["end"] <= oblast["start"] and inside and m["place_kind"] != "oblast":
                 between = [
@@ -445,15 +452,15 @@ class _ArticleReader:
                     return True
         return False
 
-    def _assign(self, places: pd.DataFrame, triggers: list[_Trigger], splits: list[int]) -> None:
+    def _assign(self, places: list[_Place], triggers: list[_Trigger], splits: list[int]) -> None:
         # Attempts ("tried to break through near X") keep their places for a later "the
         # attacks were repelled"; absorbed triggers hand theirs to the absorber.
         live = [t for t in triggers if not t.dropped or t.action == "advanced" or t.absorbed_by]
         if not live:
             return
-        for _, place in places.iterrows():
+        for place in places:
 
-            def cost(t: _Trigger, place: pd.Series = place) -> float:
+            def cost(t: _Trigger, place: _Place = place) -> float:
                 if place["start"] >= t.end:
                     gap = _words(self.text[t.end : place["start"]])
                     lo, hi = t.end, place["start"]
@@ -484,17 +491,15 @@ class _ArticleReader:
         self,
         trigger: _Trigger,
         triggers: list[_Trigger],
-        mentions: pd.DataFrame,
+        mentions: list[_Place],
         splits: list[int],
         background: bool,
         start: int,
-    ) -> list[pd.Series]:
+    ) -> list[_Place]:
         if background:
             seg_start = max(s for s in splits if s < trigger.start)
-            before = mentions[
-                (mentions["end"] <= seg_start) & (mentions["place_kind"] != "country")
-            ]
-            return [before.iloc[-1]] if len(before) else []
+            before = [m for m in mentions if m["end"] <= seg_start and m["place_kind"] != "country"]
+            return before[-1:]
         segment_end = min([s for s in splits if s > trigger.end], default=trigger.end + 80)
         window = self.text[trigger.start - 30 : segment_end]
         if not self.lex.cue_regex("anaphor").search(window):
@@ -503,12 +508,12 @@ class _ArticleReader:
         if earlier:
             return list(earlier[-1].places)
         settlements = [p for p in self.recent_places if p["place_kind"] in ("settlement", "city")]
-        before = mentions[
-            (mentions["end"] <= trigger.start) & mentions["place_kind"].isin(["settlement", "city"])
+        before = [
+            m
+            for m in mentions
+            if m["end"] <= trigger.start and m["place_kind"] in ("settlement", "city")
         ]
-        if len(before):
-            return [before.iloc[-1]]
-        return settlements[-1:]
+        return before[-1:] or settlements[-1:]
 
     def _claimant(
         self, trigger: _Trigger, attributions: list[_Attribution], splits: list[int]
@@ -528,7 +533,7 @@ class _ArticleReader:
     def _claim(
         self,
         trigger: _Trigger,
-        place: pd.Series | None,
+        place: _Place | None,
         claimant: str,
         side: str,
         dates: list[DateExpr],
@@ -730,7 +735,7 @@ def _split_claimants(claimant: str, side: str, lexicon: Lexicon) -> list[tuple[s
     return [(claimant, side)]
 
 
-def _home_side(place: pd.Series | None) -> str | None:
+def _home_side(place: _Place | None) -> str | None:
     if place is None:
         return None
     country = place.get("country")
@@ -788,17 +793,17 @@ def _absorb(triggers: list[_Trigger], text: str, splits: list[int]) -> None:
                     other.absorbed_by = t
 
 
-def _inside_place_list(split: int, mentions: pd.DataFrame, text: str) -> bool:
+def _inside_place_list(split: int, mentions: list[_Place], text: str) -> bool:
     """A comma between two place names ("Malaya Loknya, Lebedevka") does not end a clause."""
     if text[split : split + 1] != ",":
         return False
-    before = mentions[mentions["end"] <= split]
-    after = mentions[mentions["start"] > split]
-    if not len(before) or not len(after):
+    before = [m for m in mentions if m["end"] <= split]
+    after = [m for m in mentions if m["start"] > split]
+    if not before or not after:
         return False
     return (
-        text[before["end"].iloc[-1] : split].strip() == ""
-        and re.fullmatch(r",\s*(?:and\s+|or\s+)?", text[split : after["start"].iloc[0]]) is not None
+        text[before[-1]["end"] : split].strip() == ""
+        and re.fullmatch(r",\s*(?:and\s+|or\s+)?", text[split : after[0]["start"]]) is not None
     )
 
 
@@ -824,13 +829,13 @@ def _link_denials(claims: list[_Claim]) -> None:
             denial.place = target.place
 
 
-def _place_name(place: pd.Series) -> str:
+def _place_name(place: _Place) -> str:
     """Canonical name of a resolved place, else the name as written."""
     name = place["place_name"]
     return name if isinstance(name, str) else str(place["surface"])
 
 
-def _same_or_inside(place: pd.Series, denied: pd.Series) -> bool:
+def _same_or_inside(place: _Place, denied: _Place) -> bool:
     if _place_name(place) == _place_name(denied):
         return True
     return bool(denied["place_kind"] == "oblast" and place["admin1"] == denied["place_name"])
@@ -874,7 +879,7 @@ def _row(article_id: str, article: pd.Series, c: _Claim) -> dict[str, object]:
         "action": c.action,
         "place_name": _place_name(c.place),
         schema.PLACE_ID: place_id if isinstance(place_id, str) else None,
-        schema.MENTION_ID: c.place.name,
+        schema.MENTION_ID: c.place[schema.MENTION_ID],
         "event_date": pd.Timestamp(date),
         "date_precision": c.date.precision if c.date else "day",
         "asserted_controller": c.controller,
