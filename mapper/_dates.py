@@ -116,7 +116,9 @@ class DateExpr:
     relative: bool = False
 
 
-def find_dates(text: str, anchor: dt.date, *, offset: int = 0) -> list[DateExpr]:
+def find_dates(
+    text: str, anchor: dt.date, *, offset: int = 0, within: tuple[int, int] | None = None
+) -> list[DateExpr]:
     """Find and resolve the date expressions of ``text``.
 
     Parameters
@@ -127,6 +129,9 @@ def find_dates(text: str, anchor: dt.date, *, offset: int = 0) -> list[DateExpr]
         "Today" for the text: the publication date, or a dateline's date.
     offset
         Added to the reported character offsets.
+    within
+        Only look at ``text[within[0]:within[1]]`` (a sentence of a longer text); offsets stay
+        relative to ``text``.
 
     Returns
     -------
@@ -144,7 +149,8 @@ def find_dates(text: str, anchor: dt.date, *, offset: int = 0) -> list[DateExpr]
     ['2024-08-01', '2025-03-12']
     """
     found: list[DateExpr] = []
-    for match in _REGEX.finditer(text):
+    bounds = within or (0, len(text))
+    for match in _REGEX.finditer(text, *bounds):
         kind = next(k[1:] for k, v in match.groupdict().items() if v is not None)
         parts = _PARTS[kind].match(match.group())
         if parts is None:

@@ -10,7 +10,7 @@ import csv
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 from mapper import datasets
@@ -25,7 +25,8 @@ class Lexicon:
     actors
         ``(pattern, side)`` pairs, longest pattern first; a pattern is a lower-case phrase.
     actions
-        ``(action, compiled regex)`` pairs over lower-case text.
+        ``(action, compiled regex)`` pairs over lower-case text; a match counts only where
+        :func:`word_start` holds.
     cues
         Cue phrases by kind (``hedge``, ``modal``, ``speech``, ``org_after`` ...), lower case.
     """
@@ -38,6 +39,15 @@ class Lexicon:
         """A regex matching any cue of ``kind`` as whole words (case-insensitive)."""
         return _cue_regex(self.cues.get(kind, ()))
 
+    @cached_property
+    def actor_regex(self) -> re.Pattern[str]:
+        """A regex matching any actor pattern as whole words, longest first (lower-case text)."""
+        return _cue_regex(tuple(pattern for pattern, _ in self.actors))
+
+    def side_of(self, actor: str) -> str:
+        """The side of an actor pattern matched by :attr:`actor_regex`."""
+        return _sides(self.actors)[actor.lower()]
+
 
 @cache
 def _cue_regex(phrases: tuple[str, ...]) -> re.Pattern[str]:
@@ -45,6 +55,19 @@ def _cue_regex(phrases: tuple[str, ...]) -> re.Pattern[str]:
         return re.compile(r"(?!x)x")
     alternatives = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
     return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.IGNORECASE)
+
+
+@cache
+def _sides(actors: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    sides: dict[str, str] = {}
+    for pattern, side in actors:
+        sides.setdefault(pattern, side)
+    return sides
+
+
+def word_start(text: str, position: int) -> bool:
+    """Whether a match at ``position`` starts a word (no letter, digit or hyphen before it)."""
+    return position == 0 or not (text[position - 1].isalnum() or text[position - 1] in "_-")
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -86,7 +109,9 @@ def _load(actors: Path | None, actions: Path | None, cues: Path | None) -> Lexic
             )
         ),
         actions=tuple(
-            (r["action"], re.compile(rf"(?<![\w-])(?:{r['pattern']})(?![\w-])"))
+            # No leading look-behind: it would stop re from skipping ahead to the phrase's
+            # first letters; callers check the word start (see word_start).
+            (r["action"], re.compile(rf"(?:{r['pattern']})(?![\w-])"))
             for r in action_rows
         ),
         cues={kind: tuple(values) for kind, values in cue_map.items()},

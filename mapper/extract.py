@@ -44,7 +44,7 @@ import pandas as pd
 
 from mapper import schema
 from mapper._dates import DateExpr, find_dates
-from mapper._lexicon import Lexicon, load
+from mapper._lexicon import Lexicon, load, word_start
 from mapper._text import sentences, tokens
 
 log = logging.getLogger(__name__)
@@ -223,6 +223,20 @@ class _ArticleReader:
         self.mentions = mentions
         self.anchor = self._anchor(article["published"].date())
         self.history: list[_Attribution] = []
+        self.reference_before = re.compile(
+            self.lex.cue_regex("reference").pattern + r"\s*$", re.IGNORECASE
+        )
+        # Every action phrase of the article at once; sentences take theirs by offset.
+        lowered = self.text.lower()
+        self.action_hits = sorted(
+            (
+                (action, m.start(), m.end(), m.group())
+                for action, regex in lexicon.actions
+                for m in regex.finditer(lowered)
+                if word_start(lowered, m.start())
+            ),
+            key=lambda hit: (hit[1], hit[1] - hit[2]),
+        )
         self.recent_places: list[_Place] = []
         self.claims_so_far: list[_Claim] = []
 
@@ -263,7 +277,7 @@ class _ArticleReader:
         triggers = self._triggers(start, lower, attributions, splits)
         places = self._claim_places(in_sentence, triggers, attributions, start, lower)
         self._assign(places, triggers, splits)
-        dates = find_dates(sentence, self.anchor, offset=start)
+        dates = find_dates(self.text, self.anchor, within=(start, end))
         for trigger in triggers:
             if trigger.dropped:
                 continue
@@ -378,11 +392,12 @@ class _ArticleReader:
     def _triggers(
         self, start: int, lower: str, attributions: list[_Attribution], splits: list[int]
     ) -> list[_Trigger]:
-        found: list[_Trigger] = []
-        for action, regex in self.lex.actions:
-            for m in regex.finditer(lower):
-                found.append(_Trigger(action, start + m.start(), start + m.end(), m.group()))
-        found.sort(key=lambda t: (t.start, -(t.end - t.start)))
+        end = start + len(lower)
+        found = [
+            _Trigger(action, a, b, text)
+            for action, a, b, text in self.action_hits
+            if start <= a and b <= end
+        ]
         kept: list[_Trigger] = []
         for trigger in found:
             if kept and trigger.start < kept[-1].end:
@@ -408,13 +423,14 @@ class _ArticleReader:
         lower: str,
     ) -> list[_Place]:
         keep = []
-        reference = self.lex.cue_regex("reference")
         for m in mentions:
             ok = m["place_kind"] != "country"
+            if not ok:
+                continue
             ok = ok and not any(a.span[0] <= m["start"] < a.span[1] for a in attributions)
             before = self.text[max(start, m["start"] - 20) : m["start"]]
             after = self.text[m["end"] : m["end"] + 20].lower()
-            ok = ok and not re.search(reference.pattern + r"\s*$", before, re.IGNORECASE)
+            ok = ok and not self.reference_before.search(before)
             if m["place_kind"] == "capital" and not _STRUCK_CAPITAL.search(
                 self.text[max(start, m["start"] - 40) : m["start"]]
             ):
@@ -635,12 +651,9 @@ class _ArticleReader:
         return controller if full and not partial else "contested"
 
     def _denial_controller(self, start: int, end: int, side: str) -> str:
-        holds = [r for a, r in self.lex.actions if a == "holds"]
-        sentence = self.text[start:end].lower()
-        for regex in holds:
-            match = regex.search(sentence)
-            if match:
-                who = _SIDE_WORD.search(sentence[max(0, match.start() - 40) : match.end()])
+        for action, a, b, _ in self.action_hits:
+            if action == "holds" and start <= a and b <= end:
+                who = _SIDE_WORD.search(self.text[max(start, a - 40) : b])
                 if who:
                     return _side_of_word(who.group("who"), side) or "contested"
         return "contested"
@@ -701,9 +714,7 @@ def _clean_np(text: str) -> str:
 
 def _looks_like_claimant(np: str, lex: Lexicon) -> bool:
     lower = np.lower()
-    if lower in _PRONOUNS:
-        return True
-    if any(re.search(rf"(?<![\w-]){re.escape(p)}(?![\w-])", lower) for p, _ in lex.actors):
+    if lower in _PRONOUNS or lex.actor_regex.search(lower):
         return True
     if lex.cue_regex("local_official").search(lower):
         return True
@@ -711,18 +722,12 @@ def _looks_like_claimant(np: str, lex: Lexicon) -> bool:
 
 
 def _sides_of(np: str, lex: Lexicon) -> list[str]:
-    lower = np.lower()
-    hits = []
-    for pattern, side in lex.actors:
-        for m in re.finditer(rf"(?<![\w-]){re.escape(pattern)}(?![\w-])", lower):
-            hits.append((m.start(), -len(pattern), side))
-    if not hits:
+    sides = [lex.side_of(m.group()) for m in lex.actor_regex.finditer(np.lower())]
+    if not sides:
         return []
-    hits.sort()
-    first_side = hits[0][2]
     # A person "of Ukraine's National Security ..." or "Ukrainian President X": the first
     # recognised word decides; any other side named later is recorded for splitting.
-    return [first_side] + [s for _, _, s in hits[1:] if s != first_side]
+    return [sides[0]] + [s for s in sides[1:] if s != sides[0]]
 
 
 def _split_claimants(claimant: str, side: str, lexicon: Lexicon) -> list[tuple[str, str]]:

@@ -529,15 +529,15 @@ def _resolve(found: list[_Found], text: str) -> None:
         ]
         for f in found
     }
+    keys = {id(f): normalize_name(f.surface) for f in found}
+    countries = {g.candidates[0].country for g in found if len(g.candidates) == 1}
     for f in found:
         context = _Context(
             oblasts=oblasts,
             qualifiers=_qualifiers(f, found, text),
-            countries={g.candidates[0].country for g in found if len(g.candidates) == 1},
+            countries=countries,
             neighbours=[
-                groups[id(g)]
-                for g in found
-                if g is not f and groups[id(g)] and _normal(g.surface) != _normal(f.surface)
+                groups[id(g)] for g in found if groups[id(g)] and keys[id(g)] != keys[id(f)]
             ],
             regions=[c for c in named if c.kind == "oblast"],
         )
@@ -599,10 +599,6 @@ def _nearby_support(candidate: Candidate, groups: list[list[Candidate]]) -> tupl
             of = f" (one of {len(group)})" if len(group) > 1 else ""
             best, why = support, f"{km:.0f} km from {nearest.name}{of}"
     return best, why
-
-
-def _normal(surface: str) -> str:
-    return normalize_name(surface)
 
 
 def rank_candidates(
