@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 _MONTHS = {
@@ -91,6 +92,12 @@ _REGEX = re.compile(
     .replace("(?P<weekday>", "(?:")
 )
 _PARTS = {kind: re.compile(p) for kind, p in _PATTERNS}
+# Every expression above starts with one of these words or a digit.
+_HINT = re.compile(
+    r"(?i)\b(?:\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun|"
+    r"today|tonight|overnight|this|yesterday|over|in|since|during|last|early|late|mid|its|their|"
+    r"the|a|an|one|two|three|four|five|six|seven|eight|nine|ten|earlier)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,8 +156,8 @@ def find_dates(
     ['2024-08-01', '2025-03-12']
     """
     found: list[DateExpr] = []
-    bounds = within or (0, len(text))
-    for match in _REGEX.finditer(text, *bounds):
+    lo, hi = within or (0, len(text))
+    for match in _matches(text, lo, hi):
         kind = next(k[1:] for k, v in match.groupdict().items() if v is not None)
         parts = _PARTS[kind].match(match.group())
         if parts is None:
@@ -169,6 +176,22 @@ def find_dates(
                 )
             )
     return found
+
+
+def _matches(text: str, lo: int, hi: int) -> Iterator[re.Match[str]]:
+    """Find the date expressions in ``text[lo:hi]``.
+
+    The full pattern is tried only where an expression can start, which is much faster than
+    scanning every position with it.
+    """
+    end = lo
+    for hint in _HINT.finditer(text, lo, hi):
+        if hint.start() < end:
+            continue
+        match = _REGEX.match(text, hint.start(), hi)
+        if match:
+            end = match.end()
+            yield match
 
 
 def _resolve(
