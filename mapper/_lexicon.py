@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
 
-from mapper import datasets
+from mapper import datasets, settings
 
 
 @dataclass(frozen=True)
@@ -84,13 +84,22 @@ def load(
     ----------
     actors, actions, cues
         Extra CSV files with the bundled files' columns (``pattern,side``; ``action,pattern``;
-        ``kind,cue``).
+        ``kind,cue``). Default: ``actors.csv``, ``actions.csv`` and ``cues.csv`` in
+        ``settings.data_folder / "lexicon"``, where they exist.
 
     Returns
     -------
     Lexicon
     """
-    return _load(actors, actions, cues)
+    folder = Path(settings.data_folder) / "lexicon"
+
+    def user(given: Path | None, name: str) -> Path | None:
+        if given is not None:
+            return Path(given)
+        path = folder / name
+        return path if path.is_file() else None
+
+    return _load(user(actors, "actors.csv"), user(actions, "actions.csv"), user(cues, "cues.csv"))
 
 
 @cache

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -166,3 +167,15 @@ def test_schema_and_input_not_mutated(make_articles: Callable[..., pd.DataFrame]
     pd.testing.assert_frame_equal(found, before[1])
     with pytest.raises(mapper.SchemaError):
         mapper.claims_from_articles(articles, found.drop(columns=["status"]))
+
+
+def test_user_lexicon_extends_the_bundled_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, claims_of: Claims
+) -> None:
+    folder = tmp_path / "lexicon"
+    folder.mkdir()
+    (folder / "actors.csv").write_text("pattern,side\nthe frobnia brigade,other\n", "utf-8")
+    (folder / "actions.csv").write_text("action,pattern\ncaptured,overran\n", "utf-8")
+    monkeypatch.setattr(mapper.settings, "data_folder", tmp_path)
+    claims = claims_of("2025-03-10", "The Frobnia brigade said its fighters overran Lebedevka.")
+    assert [r[:4] for r in rows(claims)] == [("other", "captured", "Lebedevka", "2025-03-10")]
