@@ -57,7 +57,7 @@ _PATTERNS: list[tuple[str, str]] = [
     ("day_month", rf"\b{_DAY}\s+(?P<month>{_MONTH})(?:,?\s+{_YEAR})?\b"),
     (
         "month",
-        rf"(?i:\b(?P<lead>in|since|during|last|early|late|mid-?|its|their|the)\s+)"
+        rf"(?i:\b(?:(?P<lead>in|since|during|last|early|late|its|their|the)\s+|mid-\s*))"
         rf"(?P<month>{_MONTH})(?:\s+{_YEAR})?\b(?!\s+\d)",
     ),
     ("month_year", rf"\b(?P<month>{_MONTH})\s+{_YEAR}\b"),
@@ -75,6 +75,7 @@ _PATTERNS: list[tuple[str, str]] = [
     ("yesterday", r"(?i:\byesterday\b)"),
     ("days_earlier", rf"(?i:\b{_NUM}\s+days?\s+(?:earlier|before|ago|prior)\b)"),
     ("day_before", r"(?i:\b(?:a|the)\s+day\s+(?:earlier|before)\b)"),
+    ("day_after", r"(?i:\b(?:the\s+next|the\s+following|a)\s+day(?:\s+later)?\b)"),
     ("last_week", r"(?i:\blast\s+week\b)"),
     ("this_week", r"(?i:\b(?:this|earlier this)\s+week\b)"),
     ("last_month", r"(?i:\blast\s+month\b)"),
@@ -124,7 +125,12 @@ class DateExpr:
 
 
 def find_dates(
-    text: str, anchor: dt.date, *, offset: int = 0, within: tuple[int, int] | None = None
+    text: str,
+    anchor: dt.date,
+    *,
+    offset: int = 0,
+    within: tuple[int, int] | None = None,
+    previous: dt.date | None = None,
 ) -> list[DateExpr]:
     """Find and resolve the date expressions of ``text``.
 
@@ -139,6 +145,9 @@ def find_dates(
     within
         Only look at ``text[within[0]:within[1]]`` (a sentence of a longer text); offsets stay
         relative to ``text``.
+    previous
+        The date a relative expression counts from when none comes before it in ``text``
+        (the last date of the sentences before); default: ``anchor``.
 
     Returns
     -------
@@ -162,8 +171,8 @@ def find_dates(
         parts = _PARTS[kind].match(match.group())
         if parts is None:
             continue
-        previous = found[-1].date if found else anchor
-        resolved = _resolve(kind, parts, anchor, previous)
+        before = found[-1].date if found else previous or anchor
+        resolved = _resolve(kind, parts, anchor, before)
         if resolved is not None:
             date, precision = resolved
             found.append(
@@ -172,7 +181,7 @@ def find_dates(
                     end=offset + match.end(),
                     date=min(date, anchor),
                     precision=precision,
-                    relative=kind in ("days_earlier", "day_before"),
+                    relative=kind in ("days_earlier", "day_before", "day_after"),
                 )
             )
     return found
@@ -227,6 +236,8 @@ def _resolve(
         return previous - dt.timedelta(days=int(n) if n.isdigit() else _NUMBERS[n]), "day"
     if kind == "day_before":
         return previous - dt.timedelta(days=1), "day"
+    if kind == "day_after":
+        return previous + dt.timedelta(days=1), "day"
     monday = anchor - dt.timedelta(days=anchor.weekday())
     if kind == "last_week":
         return monday - dt.timedelta(days=7), "week"

@@ -113,6 +113,15 @@ _ROLE_WORDS = ("forces", "troops", "units", "army", "soldiers")
 _FULL_ACTIONS = ("captured", "liberated", "holds")
 _ACTS_ON_CONTROL = ("captured", "liberated", "withdrew", "advanced")
 _OTHER = {"RU": "UA", "UA": "RU"}
+_INSTITUTION = re.compile(
+    r"\b(?:general staff|ministry|commander-in-chief|commander|army|military|armed forces|"
+    r"border guard|air force|navy|spokes(?:man|woman|person)|brigade)\b",
+    re.IGNORECASE,
+)
+_NATIONALITY = frozenset(
+    "russia russian russians ukraine ukrainian ukrainians british britain french german "
+    "american u.s. north korean south korean".split(" ")
+)
 
 
 @dataclass
@@ -133,6 +142,7 @@ class _Attribution:
     verb_start: int
     verb_end: int
     span: tuple[int, int]
+    said_on: dt.date | None = None
 
 
 @dataclass
@@ -223,8 +233,17 @@ class _ArticleReader:
         self.mentions = mentions
         self.anchor = self._anchor(article["published"].date())
         self.history: list[_Attribution] = []
+        self.quoted: _Attribution | None = None
+        self.last_date: dt.date | None = None
         self.reference_before = re.compile(
-            self.lex.cue_regex("reference").pattern + r"\s*$", re.IGNORECASE
+            self.lex.cue_regex("reference").pattern
+            + r"\s+(?:the\s+(?:city|town|village)\s+of\s+)?$",
+            re.IGNORECASE,
+        )
+        self.title_after = re.compile(
+            r"(?:['’]s)?(?:\s+(?:acting|regional|military|city|local))*\s+(?:"
+            + "|".join(re.escape(t) for t in self.lex.cues.get("title", ()))
+            + r")\b"
         )
         # Every action phrase of the article at once; sentences take theirs by offset.
         lowered = self.text.lower()
@@ -269,15 +288,31 @@ class _ArticleReader:
 
     def _sentence(self, start: int, end: int) -> Iterator[_Claim]:
         sentence = self.text[start:end]
+        if sentence.rstrip(" \"”’'").endswith("?"):
+            return  # a question asserts nothing
         lower = sentence.lower()
         in_sentence = [m for m in self.mentions if start <= m["start"] and m["end"] <= end]
         splits = [start + m.start() for m in _SPLIT.finditer(sentence)]
         splits = [s for s in splits if not _inside_place_list(s, in_sentence, self.text)]
         attributions = self._attributions(start, end)
+        if not attributions and sentence.lstrip()[:1] in '"“' and self.quoted is not None:
+            # The second sentence of a quote: "... ," X said. "More words."
+            attributions = [self.quoted]
+        self.quoted = next(
+            (a for a in attributions if re.search(r"[\"”],?\s*$", self.text[start : a.span[0]])),
+            None,
+        )
         triggers = self._triggers(start, lower, attributions, splits)
         places = self._claim_places(in_sentence, triggers, attributions, start, lower)
         self._assign(places, triggers, splits)
-        dates = find_dates(self.text, self.anchor, within=(start, end))
+        _repelled_assaults(triggers)
+        dates = find_dates(self.text, self.anchor, within=(start, end), previous=self.last_date)
+        if dates:
+            self.last_date = dates[-1].date
+        for speaker in attributions:
+            said = [d for d in dates if self._attached(d, speaker)]
+            if said:
+                speaker.said_on = said[0].date
         for trigger in triggers:
             if trigger.dropped:
                 continue
@@ -288,15 +323,26 @@ class _ArticleReader:
                 )
             if not trigger.places and trigger.action != "denied":
                 continue
-            if background:
-                claimant, side = OUTLET, "observer"
-            else:
-                claimant, side = self._claimant(trigger, attributions, splits)
+            attribution = None if background else self._claimant(trigger, attributions, splits)
+            claimant, side = (
+                (OUTLET, "observer")
+                if attribution is None
+                else (attribution.claimant, attribution.sides[0] if attribution.sides else "")
+            )
             for claimant_i, side_i in _split_claimants(claimant, side, self.lex):
                 places_or_none: list[_Place | None] = list(trigger.places) or [None]
                 for place in places_or_none:
                     yield self._claim(
-                        trigger, place, claimant_i, side_i, dates, attributions, splits, start, end
+                        trigger,
+                        place,
+                        claimant_i,
+                        side_i,
+                        dates,
+                        attributions,
+                        splits,
+                        start,
+                        end,
+                        said_on=attribution.said_on if attribution else None,
                     )
         self.recent_places.extend(places)
 
@@ -372,7 +418,10 @@ class _ArticleReader:
         span = (np_start, verb_end)
         referent = self._referent(np)
         if referent is not None:
-            return _Attribution(referent.claimant, referent.sides, verb_start, verb_end, span)
+            # "it added", "the ministry said": the same statement, unless dated anew.
+            return _Attribution(
+                referent.claimant, referent.sides, verb_start, verb_end, span, referent.said_on
+            )
         return _Attribution(np, _sides_of(np, self.lex), verb_start, verb_end, span)
 
     def _referent(self, np: str) -> _Attribution | None:
@@ -428,9 +477,11 @@ class _ArticleReader:
             if not ok:
                 continue
             ok = ok and not any(a.span[0] <= m["start"] < a.span[1] for a in attributions)
-            before = self.text[max(start, m["start"] - 20) : m["start"]]
-            after = self.text[m["end"] : m["end"] + 20].lower()
+            before = self.text[max(start, m["start"] - 40) : m["start"]]
+            after = self.text[m["end"] : m["end"] + 30].lower()
             ok = ok and not self.reference_before.search(before)
+            # "Kursk governor Alexander Khinshtein": the place names an office, not an event.
+            ok = ok and not self.title_after.match(after)
             if m["place_kind"] == "capital" and not _STRUCK_CAPITAL.search(
                 self.text[max(start, m["start"] - 40) : m["start"]]
             ):
@@ -533,9 +584,10 @@ class _ArticleReader:
 
     def _claimant(
         self, trigger: _Trigger, attributions: list[_Attribution], splits: list[int]
-    ) -> tuple[str, str]:
+    ) -> _Attribution | None:
+        """The attribution a trigger's claim is reported by; ``None``: the outlet's own."""
         if not attributions:
-            return OUTLET, "observer"
+            return None
         lo = max([s for s in splits if s <= trigger.start], default=-1)
         hi = min([s for s in splits if s >= trigger.end], default=len(self.text))
         own = [a for a in attributions if lo <= a.verb_start <= hi]
@@ -544,7 +596,17 @@ class _ArticleReader:
             pool,
             key=lambda a: min(abs(a.verb_start - trigger.start), abs(a.verb_end - trigger.end)),
         )
-        return best.claimant, best.sides[0] if best.sides else ""
+        return best
+
+    def _attached(self, date: DateExpr, attribution: _Attribution) -> bool:
+        """Whether a date goes with the speech verb ("said on Thursday"), not the event."""
+        gap_after = self.text[attribution.verb_end : date.start]
+        gap_before = self.text[date.end : attribution.verb_start]
+        return bool(
+            re.fullmatch(r"\s*(?:late\s+|early\s+)?(?:on\s+|in\s+)?", gap_after)
+            or (re.fullmatch(r"\s*", gap_before) and attribution.span[0] <= date.start)
+            or attribution.span[0] <= date.start < attribution.verb_start
+        )
 
     def _claim(
         self,
@@ -557,6 +619,8 @@ class _ArticleReader:
         splits: list[int],
         start: int,
         end: int,
+        *,
+        said_on: dt.date | None = None,
     ) -> _Claim:
         home = _home_side(place)
         action = trigger.action
@@ -567,19 +631,33 @@ class _ArticleReader:
         ):
             # "retook ten settlements in the Kursk region": a ground advance in the region.
             action = "advanced"
-        if not side:
-            # Local officials (governor, mayor) and unrecognised claimants speak for the side
-            # whose country the place is in.
-            side = home or "other"
         actor = self._actor(trigger, side, start, attributions)
+        if not side:
+            # "The general staff said its forces retook X": an institution named without its
+            # country reports its own side's gains; local officials (governor, mayor) and
+            # other unrecognised claimants speak for the side whose country the place is in.
+            institutional = _INSTITUTION.search(claimant)
+            side = (actor if institutional and actor in _OTHER else None) or home or "other"
+            actor = actor or self._actor(trigger, side, start, attributions)
         if action == "holds" and re.search(
             r"\bno longer\b", self.text[max(start, trigger.start - 40) : trigger.start]
         ):
             # "no longer showed X as Ukrainian-held": the holder has lost it.
             action = "withdrew"
+        elif (
+            action == "holds"
+            and side in _OTHER
+            and re.search(
+                r"\bthe enemy\b", self.text[max(start, trigger.start - 40) : trigger.end + 20], re.I
+            )
+        ):
+            # "The enemy now controls X", said by a side: an admission of a loss.
+            action, actor = "withdrew", side
         controller = _controller(action, actor, side, home)
         if place is not None and place["place_kind"] == "oblast" and action in _FULL_ACTIONS:
             controller = self._oblast_controller(trigger, controller, splits)
+            if controller == "contested" and action in ("captured", "liberated"):
+                action = "advanced"  # "retook most of the region": a gain, not the region
         if action == "denied":
             controller = self._denial_controller(start, end, side)
         confidence = 0.75
@@ -595,7 +673,8 @@ class _ArticleReader:
             place=place,
             claimant=claimant,
             side=side,
-            date=self._date(trigger, dates, attributions, splits),
+            date=self._date(trigger, dates, attributions, splits)
+            or (DateExpr(start, start, said_on, "day") if said_on else None),
             controller=controller,
             confidence=confidence,
             sentence=self.text[start:end],
@@ -648,7 +727,10 @@ class _ArticleReader:
         segment = self.text[lo:hi]
         full = self.lex.cue_regex("full").search(segment)
         partial = self.lex.cue_regex("partial").search(segment)
-        return controller if full and not partial else "contested"
+        if partial or (trigger.action == "holds" and not full):
+            # "much of the region", "areas of the region": only part of it.
+            return "contested"
+        return controller
 
     def _denial_controller(self, start: int, end: int, side: str) -> str:
         for action, a, b, _ in self.action_hits:
@@ -671,16 +753,7 @@ class _ArticleReader:
         hi = min([s for s in splits if s >= trigger.end], default=len(self.text))
 
         def attached(d: DateExpr) -> bool:
-            for a in attributions:
-                gap_after = self.text[a.verb_end : d.start]
-                gap_before = self.text[d.end : a.verb_start]
-                if (
-                    re.fullmatch(r"\s*(?:late\s+|early\s+)?(?:on\s+|in\s+)?", gap_after)
-                    or (re.fullmatch(r"\s*", gap_before) and a.span[0] <= d.start)
-                    or a.span[0] <= d.start < a.verb_start
-                ):
-                    return True
-            return False
+            return any(self._attached(d, a) for a in attributions)
 
         def distance(d: DateExpr) -> int:
             return min(abs(d.start - trigger.end), abs(trigger.start - d.end))
@@ -722,7 +795,10 @@ def _looks_like_claimant(np: str, lex: Lexicon) -> bool:
 
 
 def _sides_of(np: str, lex: Lexicon) -> list[str]:
-    sides = [lex.side_of(m.group()) for m in lex.actor_regex.finditer(np.lower())]
+    hits = [m.group() for m in lex.actor_regex.finditer(np.lower())]
+    # A named actor outranks a nationality: "the Ukrainian monitoring group DeepState".
+    named = [h for h in hits if h not in _NATIONALITY]
+    sides = [lex.side_of(h) for h in (named[:1] + hits)]
     if not sides:
         return []
     # A person "of Ukraine's National Security ..." or "Ukrainian President X": the first
@@ -778,6 +854,21 @@ def _controller(action: str, actor: str | None, side: str, home: str | None) -> 
     if action in ("repelled", "holds"):
         return acting or home or "contested"
     return "contested"
+
+
+def _repelled_assaults(triggers: list[_Trigger]) -> None:
+    """Give a repulse with no place of its own the places of the assault it reports.
+
+    "Assaults near X and Y ..., adding that all had been beaten off": the assault is then no
+    claim of its own.
+    """
+    for i, trigger in enumerate(triggers):
+        if trigger.action != "repelled" or trigger.places:
+            continue
+        earlier = [t for t in triggers[:i] if t.action == "advanced" and t.places]
+        if earlier:
+            trigger.places, earlier[-1].places = earlier[-1].places, []
+            earlier[-1].dropped = True
 
 
 def _absorb(triggers: list[_Trigger], text: str, splits: list[int]) -> None:
