@@ -113,11 +113,14 @@ _ROLE_WORDS = ("forces", "troops", "units", "army", "soldiers")
 _FULL_ACTIONS = ("captured", "liberated", "holds")
 _ACTS_ON_CONTROL = ("captured", "liberated", "withdrew", "advanced")
 _OTHER = {"RU": "UA", "UA": "RU"}
+_REGIONS = ("oblast", "district")
 _INSTITUTION = re.compile(
     r"\b(?:general staff|ministry|commander-in-chief|commander|army|military|armed forces|"
     r"border guard|air force|navy|spokes(?:man|woman|person)|brigade)\b",
     re.IGNORECASE,
 )
+_CLAIM_OF = re.compile(r"\bclaims?\s+(?:that|to\s+have|of)\s+(?:\w+\s+){0,3}$", re.I)
+_ROLE = re.compile(r"blogger|correspondent|reporter|analyst|milblogger")
 _NATIONALITY = frozenset(
     "russia russian russians ukraine ukrainian ukrainians british britain french german "
     "american u.s. north korean south korean".split(" ")
@@ -261,6 +264,7 @@ class _ArticleReader:
 
     def _anchor(self, published: dt.date) -> dt.date:
         match = _DATELINE.match(self.text)
+        self.dateline_end = match.end() if match else 0
         if match:
             found = find_dates(match.group("date"), published)
             if found:
@@ -490,28 +494,34 @@ class _ArticleReader:
                 r"['’]s\s+(?:\w+\s+)?(?:" + "|".join(_ROLE_WORDS) + r"|government|officials)", after
             ):
                 ok = False
-            if ok and m["place_kind"] == "oblast":
+            if ok and m["place_kind"] in _REGIONS:
                 ok = not self._qualifies(m, mentions, triggers, start)
+            # "SUMY, May 30 -": the dateline says where the report comes from.
+            ok = ok and m["start"] >= self.dateline_end
             if ok:
                 keep.append(m)
         return keep
 
     def _qualifies(
-        self, oblast: _Place, mentions: list[_Place], triggers: list[_Trigger], start: int
+        self, region: _Place, mentions: list[_Place], triggers: list[_Trigger], start: int
     ) -> bool:
-        """Whether an oblast mention only says where an earlier settlement lies."""
-        before = self.text[max(start, oblast["start"] - 60) : oblast["start"]]
+        """Whether an oblast or district mention only says where an earlier place lies."""
+        before = self.text[max(start, region["start"] - 60) : region["start"]]
         if _COUNT.search(before):
             return False
         if not _QUALIFIER_BEFORE.search(before):
             return False
         for m in mentions:
-            inside = m["admin1"] == oblast["place_name"] or m["status"] != "resolved"
-            if m["end"] <= oblast["start"] and inside and m["place_kind"] != "oblast":
+            inside = (
+                m["admin1"] == region["place_name"]
+                or m["status"] != "resolved"
+                or region["place_kind"] == "district"
+            )
+            if m["end"] <= region["start"] and inside and m["place_kind"] not in _REGIONS:
                 between = [
                     t
                     for t in triggers
-                    if m["end"] <= t.start < oblast["start"]
+                    if m["end"] <= t.start < region["start"]
                     and t.action != "holds"
                     and not t.dropped
                 ]
@@ -787,7 +797,7 @@ def _clean_np(text: str) -> str:
 
 def _looks_like_claimant(np: str, lex: Lexicon) -> bool:
     lower = np.lower()
-    if lower in _PRONOUNS or lex.actor_regex.search(lower):
+    if lower in _PRONOUNS or lex.actor_regex.search(lower) or _INSTITUTION.search(lower):
         return True
     if lex.cue_regex("local_official").search(lower):
         return True
@@ -796,9 +806,11 @@ def _looks_like_claimant(np: str, lex: Lexicon) -> bool:
 
 def _sides_of(np: str, lex: Lexicon) -> list[str]:
     hits = [m.group() for m in lex.actor_regex.finditer(np.lower())]
-    # A named actor outranks a nationality: "the Ukrainian monitoring group DeepState".
-    named = [h for h in hits if h not in _NATIONALITY]
-    sides = [lex.side_of(h) for h in (named[:1] + hits)]
+    # A named actor outranks a nationality ("the Ukrainian monitoring group DeepState"),
+    # which outranks a role whose side is only a default ("Ukrainian military bloggers").
+    named = [h for h in hits if h not in _NATIONALITY and not _ROLE.search(h)]
+    nationality = [h for h in hits if h in _NATIONALITY]
+    sides = [lex.side_of(h) for h in (named[:1] + nationality[:1] + hits)]
     if not sides:
         return []
     # A person "of Ukraine's National Security ..." or "Ukrainian President X": the first
@@ -873,7 +885,7 @@ def _repelled_assaults(triggers: list[_Trigger]) -> None:
 
 def _absorb(triggers: list[_Trigger], text: str, splits: list[int]) -> None:
     """A repelled or denied trigger swallows the action it repels or denies."""
-    for i, t in enumerate(triggers):
+    for t in triggers:
         if t.action == "repelled":
             for other in triggers:
                 if other is not t and other.action in ("advanced", "attacked", "fighting"):
@@ -883,8 +895,16 @@ def _absorb(triggers: list[_Trigger], text: str, splits: list[int]) -> None:
                         other.absorbed_by = t
         if t.action == "denied":
             limit = min([s for s in splits if s >= t.end], default=len(text))
-            for other in triggers[i + 1 :]:
-                if other.start < limit and other.action != "denied":
+            begin = max([s for s in splits if s <= t.start], default=0)
+            for other in triggers:
+                if other is t or other.action == "denied":
+                    continue
+                after = t.end <= other.start < limit
+                # "called a Russian claim to have taken Guevo propaganda": the claim's content.
+                reported = begin <= other.start < t.start and _CLAIM_OF.search(
+                    text[max(begin, other.start - 30) : other.start]
+                )
+                if after or reported:
                     other.dropped = True
                     other.absorbed_by = t
 
