@@ -119,6 +119,8 @@ _INSTITUTION = re.compile(
     r"border guard|air force|navy|spokes(?:man|woman|person)|brigade)\b",
     re.IGNORECASE,
 )
+# A clause that says nothing happened at a place, or that something will.
+_NO_CLAIM = re.compile(r"\b(?:no|not|never|without|will be|next will)\b", re.IGNORECASE)
 _CLAIM_OF = re.compile(r"\bclaims?\s+(?:that|to\s+have|of)\s+(?:\w+\s+){0,3}$", re.I)
 _ROLE = re.compile(r"blogger|correspondent|reporter|analyst|milblogger")
 _NATIONALITY = frozenset(
@@ -536,6 +538,11 @@ class _ArticleReader:
         if not live:
             return
         for place in places:
+            lo = max([s for s in splits if s <= place["start"]], default=0)
+            hi = min([s for s in splits if s >= place["end"]], default=len(self.text))
+            own = [t for t in live if lo <= t.start < hi]
+            if not own and _NO_CLAIM.search(self.text[lo:hi]):
+                continue  # "made no confirmed gains near X", "next will be X"
 
             def cost(t: _Trigger, place: _Place = place) -> float:
                 if place["start"] >= t.end:
@@ -584,12 +591,8 @@ class _ArticleReader:
         earlier = [t for t in triggers if t.end <= trigger.start and t.places]
         if earlier:
             return list(earlier[-1].places)
-        settlements = [p for p in self.recent_places if p["place_kind"] in ("settlement", "city")]
-        before = [
-            m
-            for m in mentions
-            if m["end"] <= trigger.start and m["place_kind"] in ("settlement", "city")
-        ]
+        settlements = [p for p in self.recent_places if _village_like(p)]
+        before = [m for m in mentions if m["end"] <= trigger.start and _village_like(m)]
         return before[-1:] or settlements[-1:]
 
     def _claimant(
@@ -780,6 +783,16 @@ class _ArticleReader:
         return None
 
 
+def _village_like(place: _Place) -> bool:
+    """What "the village", "the town" or "there" can refer back to (unknown names too)."""
+    return place["place_kind"] in ("settlement", "city") or place["status"] != "resolved"
+
+
+def _sentence_start(text: str, position: int) -> int:
+    ends = [m.end() for m in re.finditer(r"[.!?][\"”’)]*\s+", text[:position])]
+    return ends[-1] if ends else 0
+
+
 def _words(text: str) -> int:
     return len(tokens(text))
 
@@ -890,12 +903,12 @@ def _absorb(triggers: list[_Trigger], text: str, splits: list[int]) -> None:
             for other in triggers:
                 if other is not t and other.action in ("advanced", "attacked", "fighting"):
                     gap = text[min(t.end, other.end) : max(t.start, other.start)]
-                    if _words(gap) <= 4:
+                    if _words(gap) <= 6:
                         other.dropped = True
                         other.absorbed_by = t
         if t.action == "denied":
             limit = min([s for s in splits if s >= t.end], default=len(text))
-            begin = max([s for s in splits if s <= t.start], default=0)
+            begin = _sentence_start(text, t.start)
             for other in triggers:
                 if other is t or other.action == "denied":
                     continue
