@@ -220,7 +220,8 @@ def find_names(
         if match is None and _bare(first.text) in not_names:
             consumed = first.end
             continue
-        if _previous_word(text, start) in titles:
+        previous = _previous_word(text, start)
+        if previous in titles or _tail_of_a_name(text, start, consumed, previous, not_names):
             consumed = words[words.capitalised_run() - 1].end
             continue
         if match is not None and not (words.continues(match[0]) and not words.is_keyword(match[0])):
@@ -308,6 +309,23 @@ class _Words:
         while k < 4 and self.continues(k):
             k += 1
         return k
+
+
+def _tail_of_a_name(
+    text: str, start: int, consumed: int, previous: str, not_names: frozenset[str]
+) -> bool:
+    """Whether the word at ``start`` ends a capitalised name begun by an unknown word.
+
+    "Alexei Smirnov" is a person even though some place is called "Smirnov".
+    """
+    before = start - len(previous) - 1
+    return (
+        before >= consumed
+        and text[before : start - 1][:1].isupper()
+        and text[start - 1] == " "
+        and previous not in not_names
+        and not previous.endswith(_POSSESSIVE)
+    )
 
 
 def _previous_word(text: str, start: int) -> str:
