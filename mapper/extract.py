@@ -286,7 +286,19 @@ class _ArticleReader:
             self.claims_so_far.extend(sentence_claims)
             self._previous_sentence = self.text[start:end]
         _link_denials(self.claims_so_far)
+        self._apply_retractions()
         return _deduplicated(self.claims_so_far, self.article_id)
+
+    def _apply_retractions(self) -> None:
+        """Negate a claim its own source withdrew ("removed the village from its report")."""
+        for match in self.lex.cue_regex("retraction").finditer(self.text):
+            withdrawn = [
+                c
+                for c in self.claims_so_far
+                if c.order < match.start() and c.action in _ACTS_ON_CONTROL
+            ]
+            if withdrawn:
+                withdrawn[-1].negated = True
 
     _previous_sentence = ""
 
@@ -937,18 +949,26 @@ def _inside_place_list(split: int, mentions: list[_Place], text: str) -> bool:
 
 
 def _link_denials(claims: list[_Claim]) -> None:
+    """Mark the claim each denial denies.
+
+    That is the other side's claim about the same place (or inside the region denied), told
+    before the denial, or told after it but dated earlier ("Moscow had announced the capture a
+    day earlier").
+    """
     for denial in claims:
         if denial.action != "denied" or denial.side not in ("RU", "UA"):
             continue
-        targets = [
+        opposing = [
             c
             for c in claims
-            if c.order < denial.order
-            and c.action in _ACTS_ON_CONTROL
+            if c.action in _ACTS_ON_CONTROL
             and c.side == _OTHER[denial.side]
             and c.place is not None
             and (denial.place is None or _same_or_inside(c.place, denial.place))
         ]
+        earlier = [c for c in opposing if c.order < denial.order]
+        dated_before = [c for c in opposing if c.order > denial.order and _before(c, denial)]
+        targets = earlier or dated_before[:1]
         if not targets:
             continue
         target = targets[-1]
@@ -956,6 +976,10 @@ def _link_denials(claims: list[_Claim]) -> None:
         target.denied_by = denial
         if denial.place is None:
             denial.place = target.place
+
+
+def _before(claim: _Claim, denial: _Claim) -> bool:
+    return bool(claim.date and denial.date and claim.date.date < denial.date.date)
 
 
 def _place_name(place: _Place) -> str:
