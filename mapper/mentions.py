@@ -539,27 +539,34 @@ def _resolve(found: list[_Found], text: str) -> None:
     # Every other place named nearby supports the candidates close to one of its own
     # candidates: two namesake-laden villages named together are likely the pair that lie
     # side by side.
-    groups = {
-        id(f): [
+    keys = {id(f): normalize_name(f.surface) for f in found}
+    # One group per distinct name: a village named five times supports its neighbours once.
+    groups: dict[str, list[Candidate]] = {}
+    for f in found:
+        group = [
             c
             for c in f.candidates
             if c.kind in ("settlement", "city", "district") and c.admin1 in local
         ]
-        for f in found
-    }
-    keys = {id(f): normalize_name(f.surface) for f in found}
+        if group:
+            groups.setdefault(keys[id(f)], group)
     countries = {g.candidates[0].country for g in found if len(g.candidates) == 1}
+    regions = [c for c in named if c.kind == "oblast"]
+    scored: dict[tuple[str, str, tuple[str, ...]], list[tuple[float, float, list[str]]]] = {}
     for f in found:
-        context = _Context(
-            oblasts=oblasts,
-            qualifiers=_qualifiers(f, found, text),
-            countries=countries,
-            neighbours=[
-                groups[id(g)] for g in found if groups[id(g)] and keys[id(g)] != keys[id(f)]
-            ],
-            regions=[c for c in named if c.kind == "oblast"],
-        )
-        f.scored = [_score(c, context) for c in f.candidates]
+        qualifiers = _qualifiers(f, found, text)
+        # The same name with the same qualifiers scores the same wherever it stands.
+        memo = (keys[id(f)], f.want or "", tuple(sorted(qualifiers)))
+        if memo not in scored or f.pinned:
+            context = _Context(
+                oblasts=oblasts,
+                qualifiers=qualifiers,
+                countries=countries,
+                neighbours=[g for key, g in groups.items() if key != keys[id(f)]],
+                regions=regions,
+            )
+            scored[memo] = [_score(c, context) for c in f.candidates]
+        f.scored = scored[memo]
 
 
 def _kind_filter(candidates: list[Candidate], want: str | None) -> list[Candidate]:
