@@ -101,6 +101,12 @@ _TRAILING_JUNK = re.compile(
     re.IGNORECASE,
 )
 _PRONOUNS = {"it", "he", "she", "they"}
+_DETERMINERS = {"the", "a", "an", "its", "their", "his", "her", "one", "some", "several"}
+_DATE_WORD = re.compile(
+    r"(?:january|february|march|april|may|june|july|august|september|october|november|"
+    r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d)",
+    re.IGNORECASE,
+)
 # A national capital is a claim's place only as the target of a strike ("a drone attack on
 # Kyiv"); otherwise "Moscow said", "accused Kyiv" name the government, not the city.
 _STRUCK_CAPITAL = re.compile(
@@ -821,12 +827,22 @@ def _clean_np(text: str) -> str:
 
 
 def _looks_like_claimant(np: str, lex: Lexicon) -> bool:
+    """Whether a phrase before a speech verb can be who speaks (not "visited a command post")."""
+    words = np.split()
+    if not words or _DATE_WORD.match(words[0]):
+        return False
     lower = np.lower()
     if lower in _PRONOUNS or lex.actor_regex.search(lower) or _INSTITUTION.search(lower):
         return True
     if lex.cue_regex("local_official").search(lower):
         return True
-    return any(w[:1].isupper() for w in np.split() if w.lower() not in ("the", "a"))
+    # Else a proper name must lead it: "Valery Gerasimov", "the DeepState project".
+    head = [w for w in words[:4] if w.lower() not in _DETERMINERS]
+    return (
+        words[0][:1].isupper()
+        or words[0].lower() in _DETERMINERS
+        and any(w[:1].isupper() for w in head[:2])
+    )
 
 
 def _sides_of(np: str, lex: Lexicon) -> list[str]:
