@@ -89,9 +89,20 @@ _ADVERB_BEFORE_VERB = re.compile(
     r"\s*\b(?:likewise|also|separately|meanwhile|however|later|earlier|again|previously)\s*$",
     re.IGNORECASE,
 )
+_WHEN = (
+    r"(?:(?:in|on|by|since|during|until)\s+)?(?:late\s+|early\s+|mid-)?(?:january|february|"
+    r"march|april|may|june|july|august|september|october|november|december|monday|tuesday|"
+    r"wednesday|thursday|friday|saturday|sunday)|(?:last|this|next)\s+(?:week|month|year|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+)
 _LEADING_JUNK = re.compile(
-    r"^(?:(?:and|but|while|whereas|with|as|yet|also|meanwhile|however|then|that|hours later|"
-    r"later|earlier|separately|in a statement)\b[\s,]*)+",
+    rf"^(?:(?:and|but|while|whereas|with|as|yet|also|meanwhile|however|then|that|which|of|"
+    rf"confirming|hours later|later|earlier|separately|in a statement|{_WHEN})\b[\s,]*)+",
+    re.IGNORECASE,
+)
+# What follows the speaker but is not part of it: "Zelensky has for the first time openly".
+_AFTER_SPEAKER = re.compile(
+    r"\s+(?:has|have|had|neither|for the first time|immediately|openly|repeatedly|again)\b.*$",
     re.IGNORECASE,
 )
 _TRAILING_JUNK = re.compile(
@@ -816,7 +827,7 @@ def _words(text: str) -> int:
 
 
 def _clean_np(text: str) -> str:
-    np = _LEADING_JUNK.sub("", text.strip())
+    np = _AFTER_SPEAKER.sub("", _LEADING_JUNK.sub("", text.strip()))
     previous = None
     while previous != np:
         previous = np
