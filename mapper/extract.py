@@ -38,6 +38,7 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import pandas as pd
@@ -253,20 +254,15 @@ class _ArticleReader:
         self.text = str(article["text"])
         self.lex = lexicon
         self.mentions = mentions
-        self.anchor = self._anchor(article["published"].date())
+        dateline = _DATELINE.match(self.text)
+        self.dateline_end = dateline.end() if dateline else 0
+        self.anchor = _anchor(dateline, article["published"].date())
         self.history: list[_Attribution] = []
         self.quoted: _Attribution | None = None
         self.last_date: dt.date | None = None
-        self.reference_before = re.compile(
-            self.lex.cue_regex("reference").pattern
-            + r"\s+(?:the\s+(?:city|town|village)\s+of\s+)?$",
-            re.IGNORECASE,
-        )
-        self.title_after = re.compile(
-            r"(?:['’]s)?(?:\s+(?:acting|regional|military|city|local))*\s+(?:"
-            + "|".join(re.escape(t) for t in self.lex.cues.get("title", ()))
-            + r")\b"
-        )
+        self.previous_sentence = ""
+        self.reference_before = _reference_before(self.lex.cue_regex("reference").pattern)
+        self.title_after = _title_after(self.lex.cues.get("title", ()))
         # Every action phrase of the article at once; sentences take theirs by offset.
         lowered = self.text.lower()
         self.action_hits = sorted(
@@ -281,27 +277,18 @@ class _ArticleReader:
         self.recent_places: list[_Place] = []
         self.claims_so_far: list[_Claim] = []
 
-    def _anchor(self, published: dt.date) -> dt.date:
-        match = _DATELINE.match(self.text)
-        self.dateline_end = match.end() if match else 0
-        if match:
-            found = find_dates(match.group("date"), published)
-            if found:
-                return found[0].date
-        return published
-
     def claims(self) -> list[_Claim]:
         hedge = self.lex.cue_regex("hedge")
         for start, end in sentences(self.text):
             sentence_claims = list(self._sentence(start, end))
             if hedge.search(self.text[start:end]):
                 targets = sentence_claims or [
-                    c for c in self.claims_so_far if c.sentence == self._previous_sentence
+                    c for c in self.claims_so_far if c.sentence == self.previous_sentence
                 ]
                 for claim in targets:
                     claim.confidence *= 0.6
             self.claims_so_far.extend(sentence_claims)
-            self._previous_sentence = self.text[start:end]
+            self.previous_sentence = self.text[start:end]
         _link_denials(self.claims_so_far)
         self._apply_retractions()
         return _deduplicated(self.claims_so_far, self.article_id)
@@ -316,8 +303,6 @@ class _ArticleReader:
             ]
             if withdrawn:
                 withdrawn[-1].negated = True
-
-    _previous_sentence = ""
 
     # -- one sentence ---------------------------------------------------------------------
 
@@ -810,6 +795,31 @@ class _ArticleReader:
             if pool:
                 return min(pool, key=distance)
         return None
+
+
+def _anchor(dateline: re.Match[str] | None, published: dt.date) -> dt.date:
+    """Give the day an article calls today: its dateline's ("KYIV, June 26 -"), else publication."""
+    if dateline:
+        found = find_dates(dateline.group("date"), published)
+        if found:
+            return found[0].date
+    return published
+
+
+@cache
+def _reference_before(references: str) -> re.Pattern[str]:
+    """A reference cue right before a name: "north-east of ", "20 km from the city of "."""
+    return re.compile(references + r"\s+(?:the\s+(?:city|town|village)\s+of\s+)?$", re.IGNORECASE)
+
+
+@cache
+def _title_after(titles: tuple[str, ...]) -> re.Pattern[str]:
+    """An office right after a name: "Kursk governor", "Sumy's acting mayor"."""
+    return re.compile(
+        r"(?:['’]s)?(?:\s+(?:acting|regional|military|city|local))*\s+(?:"
+        + "|".join(re.escape(t) for t in titles)
+        + r")\b"
+    )
 
 
 def _village_like(place: _Place) -> bool:
