@@ -18,6 +18,7 @@ from __future__ import annotations
 from importlib.metadata import version
 
 from mapper import (
+    areas,
     datasets,
     evaluate,
     extract,
@@ -40,6 +41,7 @@ from mapper._errors import (
     SchemaError,
     TimeZoneWarning,
 )
+from mapper.areas import areas_from_statuses, front_line
 from mapper.extract import claims_from_articles
 from mapper.geocode import located_from_claims
 from mapper.ingest import articles_from_paths
@@ -59,11 +61,14 @@ __all__ = [
     "RunResult",
     "SchemaError",
     "TimeZoneWarning",
+    "areas",
+    "areas_from_statuses",
     "articles_from_paths",
     "claims_from_articles",
     "datasets",
     "evaluate",
     "extract",
+    "front_line",
     "gazetteer",
     "geocode",
     "ingest",
