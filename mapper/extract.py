@@ -90,11 +90,11 @@ _ADVERB_BEFORE_VERB = re.compile(
     r"\s*\b(?:likewise|also|separately|meanwhile|however|later|earlier|again|previously)\s*$",
     re.IGNORECASE,
 )
+_DAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 _WHEN = (
-    r"(?:(?:in|on|by|since|during|until)\s+)?(?:late\s+|early\s+|mid-)?(?:january|february|"
-    r"march|april|may|june|july|august|september|october|november|december|monday|tuesday|"
-    r"wednesday|thursday|friday|saturday|sunday)|(?:last|this|next)\s+(?:week|month|year|"
-    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+    rf"(?:(?:in|on|by|since|during|until)\s+)?(?:late\s+|early\s+|mid-)?(?:{_MONTHS}|{_DAYS})"
+    rf"|(?:last|this|next)\s+(?:week|month|year|{_DAYS})"
 )
 _LEADING_JUNK = re.compile(
     rf"^(?:(?:and|but|while|whereas|with|as|yet|also|meanwhile|however|then|that|which|of|"
@@ -107,18 +107,14 @@ _AFTER_SPEAKER = re.compile(
     re.IGNORECASE,
 )
 _TRAILING_JUNK = re.compile(
-    r"(?:[\s,]+(?:on|late on|early on|in|late|early)?\s*(?:monday|tuesday|wednesday|thursday|"
-    r"friday|saturday|sunday|today|yesterday|earlier|later|also|had|has|have|appeared to|"
-    r"appears to|again|previously|separately|night|morning|evening)\b)+$",
+    rf"(?:[\s,]+(?:on|late on|early on|in|late|early)?\s*(?:{_DAYS}|today|yesterday|earlier|"
+    r"later|also|had|has|have|appeared to|appears to|again|previously|separately|night|"
+    r"morning|evening)\b)+$",
     re.IGNORECASE,
 )
 _PRONOUNS = {"it", "he", "she", "they"}
 _DETERMINERS = {"the", "a", "an", "its", "their", "his", "her", "one", "some", "several"}
-_DATE_WORD = re.compile(
-    r"(?:january|february|march|april|may|june|july|august|september|october|november|"
-    r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d)",
-    re.IGNORECASE,
-)
+_DATE_WORD = re.compile(rf"(?:{_MONTHS}|{_DAYS}|\d)", re.IGNORECASE)
 # A national capital is a claim's place only as the target of a strike ("a drone attack on
 # Kyiv"); otherwise "Moscow said", "accused Kyiv" name the government, not the city.
 _STRUCK_CAPITAL = re.compile(
