@@ -453,6 +453,7 @@ def default_fallback() -> Gazetteer | None:
         return None
     return get_gazetteer(
         settings.geocoder,
+        user_agent=settings.user_agent,
         domain=settings.geocoder_domain,
         countries=("RU", "UA"),
         bbox=settings.focus_bbox,

@@ -172,7 +172,7 @@ def import_geonames(
     -------
     Layer
     """
-    source = Path(path)
+    source = _existing(path)
     wanted = {c.upper() for c in countries} if countries else None
     admin1 = _admin1_names()
 
@@ -241,7 +241,7 @@ def import_table(
     -------
     Layer
     """
-    source = Path(path)
+    source = _existing(path)
     regions = _RegionNames()
     with source.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh, delimiter=delimiter)
@@ -299,8 +299,6 @@ def _install(rows: Iterable[dict[str, str]], *, name: str, priority: int, source
         raise ConfigurationError(
             f"layer name {name!r} should be letters, digits, '.', '_' or '-' (up to 64)"
         )
-    if not source.is_file():
-        raise InputError(f"no such file {source}")
     folder = layers_folder()
     target = folder / f"{name}.csv"
     written = 0
@@ -330,6 +328,13 @@ def _install(rows: Iterable[dict[str, str]], *, name: str, priority: int, source
     io.write_json(meta, folder / f"{name}.json")
     log.info("installed gazetteer layer %s: %s places from %s", name, written, source)
     return layer
+
+
+def _existing(path: str | Path) -> Path:
+    source = Path(path)
+    if not source.is_file():
+        raise InputError(f"no such file {source}; give the path of the file to import")
+    return source
 
 
 def _tab_rows(path: Path) -> Iterator[list[str]]:
