@@ -188,3 +188,10 @@ def test_shared_registry_resolves_namesakes_from_context(
         assert m["status"] == "resolved"
         assert m["admin1"] == "Belgorod Oblast"
         assert (m["lat"], m["lon"]) == pytest.approx((50.95472, 35.35083), abs=0.02)
+
+
+def test_missing_file_is_an_input_error(tmp_path: Path, data_folder: Path) -> None:
+    with pytest.raises(mapper.InputError, match="no such file"):
+        import_table(tmp_path / "missing.csv", name="m", columns=Columns())
+    with pytest.raises(mapper.InputError, match="no such file"):
+        import_geonames(tmp_path / "RU.txt", name="g")

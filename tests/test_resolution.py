@@ -77,3 +77,12 @@ def test_an_unreachable_fallback_leaves_the_name_unknown(
     articles = make_articles(("2025-01-05", "Ukrainian units advanced towards Berdin."))
     found = mapper.mentions_from_articles(articles, fallback=_Fallback(fail=True))
     assert found.iloc[0]["status"] == "no_match"
+
+
+def test_online_fallback_refuses_the_default_user_agent(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mapper.settings, "geocoder", "nominatim")
+    monkeypatch.setattr(mapper.settings, "user_agent", mapper.settings.DEFAULT_USER_AGENT)
+    with pytest.raises(mapper.ConfigurationError, match="user_agent"):
+        mapper.mentions.default_fallback()
+    monkeypatch.setattr(mapper.settings, "user_agent", "test-map/1.0 (maps@example.test)")
+    assert mapper.mentions.default_fallback() is not None
