@@ -104,6 +104,9 @@ class _Legend(MacroElement):
             margin-right:4px; vertical-align:middle; }
           .fm-popup th { text-align:left; padding-right:6px; vertical-align:top; }
           .fm-popup blockquote { margin:4px 0; padding-left:6px; border-left:3px solid #999; }
+          .fm-label { background: transparent; border: 0; box-shadow: none; color: #333;
+            font: 11px/1 sans-serif; text-shadow: 0 0 2px #fff, 0 0 2px #fff; }
+          .fm-label:before { display: none; }
         </style>
         {% endmacro %}
         {% macro html(this, kwargs) %}
@@ -187,12 +190,47 @@ def timeline_map(
             end=end_ms,
             steps=max(2, (end_ms - start_ms) // _DAY_MS),
         ).add_timelines(*layers).add_to(fmap)
+    _places_layer(timeline, mapped).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     _Legend(title).add_to(fmap)
     bounds = _bounds(timeline, mapped)
     if bounds:
         fmap.fit_bounds(bounds, padding=(30, 30))
     return fmap
+
+
+PLACES_LAYER = "Places named (for orientation)"
+
+
+def _places_layer(timeline: gpd.GeoDataFrame, claims: gpd.GeoDataFrame) -> folium.FeatureGroup:
+    """Draw every mapped place as a small dot, labelled where it has a status.
+
+    The map stays readable with no background tiles (offline).
+    """
+    layer = folium.FeatureGroup(name=PLACES_LAYER, show=True)
+    labelled = set(timeline["place_name"])
+    seen: set[str] = set()
+    for _, claim in claims.iterrows():
+        name = str(claim["place_name"])
+        if name in seen or claim.geometry is None or claim.geometry.is_empty:
+            continue
+        seen.add(name)
+        folium.CircleMarker(
+            location=[claim.geometry.y, claim.geometry.x],
+            radius=2,
+            color="#555555",
+            weight=1,
+            fill=True,
+            fill_opacity=0.8,
+            class_name="fm-place",
+            tooltip=folium.Tooltip(
+                html.escape(name),
+                permanent=name in labelled,
+                direction="right",
+                class_name="fm-label",
+            ),
+        ).add_to(layer)
+    return layer
 
 
 def _mappable(claims: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:

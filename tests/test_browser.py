@@ -250,7 +250,11 @@ def test_leaflet_legend_layer_control_and_slider_are_there(opened: OpenedMap) ->
     assert control.count() == 1 and control.is_visible()
     overlays = control.locator(".leaflet-control-layers-overlays label")
     names = {text.strip() for text in overlays.all_inner_texts()}
-    assert names == {"Control status (from claims)", *render.SIDE_LAYERS.values()}
+    assert names == {
+        "Control status (from claims)",
+        *render.SIDE_LAYERS.values(),
+        render.PLACES_LAYER,
+    }
     assert all(box.is_checked() for box in overlays.locator("input").all())
     assert page.locator(".leaflet-timeline-control input[type=range]").is_visible()
 

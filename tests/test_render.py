@@ -47,3 +47,9 @@ def test_self_contained_page_loads_nothing_from_the_network(sample_run: mapper.R
     assert not re.search(r'<script[^>]+src="https?://', page)
     assert not re.search(r'<link[^>]+rel="stylesheet"[^>]+href="https?://', page)
     assert "L.version" in page or "Leaflet" in page
+
+
+def test_places_are_drawn_for_orientation(sample_run: mapper.RunResult) -> None:
+    page = page_of(sample_run)
+    assert mapper.render.PLACES_LAYER in page
+    assert "fm-label" in page and "Sudzha" in page
