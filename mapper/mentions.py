@@ -609,7 +609,13 @@ def _score(candidate: Candidate, context: _Context) -> tuple[float, float, list[
         )
     )
     explained = [f"{why} {points:+.2f}" for why, points in reasons if points >= 0.005]
-    if plausible < 1:
+    outside = context.qualifiers - {candidate.admin1, candidate.admin2, candidate.name}
+    village = candidate.kind in ("settlement", "city", "district")
+    if village and context.qualifiers and outside == context.qualifiers:
+        # "Andriivka in the Sumy region" cannot be an Andriivka elsewhere.
+        plausible = min(plausible, 0.3)
+        explained.append(f"not in {', '.join(sorted(context.qualifiers))}: confidence x0.30")
+    elif plausible < 1:
         explained.append(f"far from the article's other places: confidence x{plausible:.2f}")
     return score, plausible, explained
 
