@@ -30,6 +30,7 @@ from mapper import (
     render,
     schema,
     settings,
+    store,
     timeline,
 )
 from mapper._errors import (
@@ -48,6 +49,7 @@ from mapper.ingest import articles_from_paths
 from mapper.mentions import mentions_from_articles, unresolved_names
 from mapper.pipeline import RunResult, run
 from mapper.render import timeline_map
+from mapper.store import Store
 from mapper.timeline import status_on, timeline_from_located
 
 __version__ = version("frontline-mapper")
@@ -60,6 +62,7 @@ __all__ = [
     "MapperError",
     "RunResult",
     "SchemaError",
+    "Store",
     "TimeZoneWarning",
     "areas",
     "areas_from_statuses",
@@ -81,6 +84,7 @@ __all__ = [
     "schema",
     "settings",
     "status_on",
+    "store",
     "timeline",
     "timeline_from_located",
     "timeline_map",
