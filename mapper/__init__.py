@@ -50,7 +50,7 @@ from mapper.mentions import mentions_from_articles, unresolved_names
 from mapper.pipeline import RunResult, run
 from mapper.render import timeline_map
 from mapper.store import Store
-from mapper.timeline import status_on, timeline_from_located
+from mapper.timeline import changes_between, status_on, timeline_from_located
 
 __version__ = version("frontline-mapper")
 
@@ -67,6 +67,7 @@ __all__ = [
     "areas",
     "areas_from_statuses",
     "articles_from_paths",
+    "changes_between",
     "claims_from_articles",
     "datasets",
     "evaluate",

@@ -681,6 +681,8 @@ class _ArticleReader:
             controller = self._oblast_controller(trigger, controller, splits)
             if controller == "contested" and action in ("captured", "liberated"):
                 action = "advanced"  # "retook most of the region": a gain, not the region
+        elif place is not None and place["place_kind"] == "oblast" and action == "repelled":
+            controller = "contested"  # attacks repelled somewhere in a region: not all of it
         if action == "denied":
             controller = self._denial_controller(start, end, side)
         confidence = 0.75
@@ -716,15 +718,15 @@ class _ArticleReader:
             [a.verb_end for a in attributions if a.verb_end <= trigger.start], default=start
         )
         before = self.text[clause_start : trigger.start]
+        by = re.match(
+            r"\s+by\s+(?:the\s+)?([\w'’-]+(?:\s+[\w'’-]+)?)",
+            self.text[trigger.end : trigger.end + 60],
+        )
+        agent = _SIDE_WORD.search(by.group(1)) if by else None
+        if agent:
+            # "was liberated by Russian troops", "the largest town captured by Kyiv"
+            return _side_of_word(agent.group("who"), side)
         if _PASSIVE_BEFORE.search(before.lower()) or trigger.text.startswith(("was ", "were ")):
-            by = re.match(
-                r"\s+by\s+(?:the\s+)?([\w'’-]+(?:\s+[\w'’-]+)?)",
-                self.text[trigger.end : trigger.end + 60],
-            )
-            if by:
-                found = _SIDE_WORD.search(by.group(1))
-                if found:
-                    return _side_of_word(found.group("who"), side)
             return None
         if clause_start > start and _PRONOUN_SUBJECT.match(before):
             return side if side in ("RU", "UA") else None

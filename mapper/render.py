@@ -27,7 +27,13 @@ from folium.utilities import JsCode
 
 from mapper import schema, settings
 
-COLOURS = {"RU": "#c62828", "UA": "#1565c0", "contested": "#ef8f00", "none": "#616161"}
+COLOURS = {
+    "RU": "#c62828",
+    "UA": "#1565c0",
+    "contested": "#ef8f00",
+    "unknown": "#bdbdbd",
+    "none": "#616161",
+}
 SYMBOLS = {
     "captured": "⚑",
     "liberated": "★",
@@ -115,6 +121,7 @@ class _Legend(MacroElement):
           <span>Claimed controller (a claim is not a fact):</span><br>
           <i class="fm-RU"></i>Russia &nbsp;<i class="fm-UA"></i>Ukraine<br>
           <i class="fm-contested"></i>contested &nbsp;<i class="fm-none"></i>no control claimed<br>
+          <i class="fm-unknown"></i>unknown (no claim for a while)<br>
           <span>Actions:</span>
           {% for action, symbol in this.symbols.items() %}{{ symbol }}&nbsp;{{ action }}
           {% endfor %}<br>

@@ -61,7 +61,8 @@ located (GeoDataFrame, index ``claim_id``, EPSG:4326)
 timeline (GeoDataFrame, index ``(place_id, valid_from)``, EPSG:4326)
     ============  =========================================================
     place_name    canonical name
-    controller    ``RU``, ``UA`` or ``contested`` from ``valid_from`` on
+    controller    ``RU``, ``UA``, ``contested`` or ``unknown`` (a contested status gone
+                  stale) from ``valid_from`` on
     valid_to      when the next status starts, ``NaT`` while ongoing
     n_claims      number of claims behind the status
     claim_ids     their ids, ``;``-separated
@@ -149,6 +150,7 @@ ACTIONS = (
 )
 SIDES = ("RU", "UA", "observer", "other")
 CONTROLLERS = ("RU", "UA", "contested")
+STATUSES = (*CONTROLLERS, "unknown")
 PRECISIONS = ("day", "week", "month", "year")
 PLACE_KINDS = ("country", "oblast", "district", "capital", "city", "settlement")
 
@@ -228,5 +230,5 @@ def validate_located(located: pd.DataFrame) -> None:
 def validate_timeline(timeline: pd.DataFrame) -> None:
     """Raise :class:`SchemaError` listing every way ``timeline`` breaks the timeline schema."""
     problems = _problems_with(timeline, [PLACE_ID, VALID_FROM], TIMELINE_COLUMNS)
-    _check_values(timeline, "controller", CONTROLLERS, problems)
+    _check_values(timeline, "controller", STATUSES, problems)
     _raise("timeline", problems, "Build it with mapper.timeline.timeline_from_located().")

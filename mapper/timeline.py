@@ -1,36 +1,75 @@
 """Located claims -> timeline: the status of control of each place over time.
 
-The rule, applied per place in date order:
+The rules, applied per place in date order (weights in :class:`Rules`, all configurable):
 
 1. Claims that say nothing about control (strikes) and negated claims are left out; so are
    claims with no date or no point. A claim dated only to a week, month or year ("in August")
    is left out where a day-precise claim about the same place falls in that period.
-2. All claims dated the same day are pooled. If they assert one controller, that is the status;
-   if they disagree (one side claims a capture, the other denies it), the place is
-   ``contested`` that day. A denial asserts ``contested`` unless it says who holds the place.
-3. A status holds from its day until the next day with a different status (``valid_to``), and
-   stays open (``NaT``) after the last one. Days repeating the current status extend it and add
-   their claims to it.
-4. Confidence is the mean confidence of the claims behind a status, halved when contested.
-
-Claims about regions stay claims about the region: they are not spread over its villages.
+2. Each claim weighs its confidence times a weight for who makes it: observers (ISW,
+   DeepState, the outlet) ``observer_weight``; a side's claim of its own gain
+   ``belligerent_weight``; an admission against interest (a side conceding a loss, or saying
+   the enemy holds the place) ``admission_weight``.
+3. A claim about a region that says who holds all of it ("the Kursk region has been fully
+   liberated") also counts for every place of that region with a timeline, on that day, at
+   ``region_weight`` times its weight: later claims about the place itself still win.
+4. All claims of one day are pooled: the controller with at least ``majority`` of the day's
+   weight is the status, else the place is ``contested`` (a denial asserts ``contested``).
+5. A status holds until the next day with a different status (``valid_to``); the last stays
+   open (``NaT``). A contested status with no new claim for ``fade_days`` fades to ``unknown``.
+6. Confidence is the weighted mean confidence of the claims behind a status, halved when
+   contested.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import geopandas as gpd
 import pandas as pd
 
 from mapper import schema
 
+_PERIOD = {"week": "W-SUN", "month": "M", "year": "Y"}
+_OTHER = {"RU": "UA", "UA": "RU"}
 
-def timeline_from_located(located: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+
+@dataclass(frozen=True)
+class Rules:
+    """Weights and thresholds of the timeline (see the module docstring).
+
+    Attributes
+    ----------
+    observer_weight, belligerent_weight, admission_weight
+        Weight of a claim by an observer, by a side about its own gain, and by a side
+        conceding a loss.
+    region_weight
+        Share of its weight a whole-region claim lends to each place of the region.
+    majority
+        Share of a day's weight a controller needs; below it the place is contested.
+    fade_days
+        Days after which a contested status with no new claim becomes ``unknown``;
+        ``None`` never fades.
+    """
+
+    observer_weight: float = 1.0
+    belligerent_weight: float = 0.7
+    admission_weight: float = 1.5
+    region_weight: float = 0.5
+    majority: float = 0.7
+    fade_days: int | None = 30
+
+
+def timeline_from_located(
+    located: gpd.GeoDataFrame, *, rules: Rules | None = None
+) -> gpd.GeoDataFrame:
     """Reconcile located claims into per-place status intervals.
 
     Parameters
     ----------
     located
         The located frame.
+    rules
+        Weights and thresholds; default: :class:`Rules` ().
 
     Returns
     -------
@@ -38,15 +77,24 @@ def timeline_from_located(located: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         The timeline frame (see :mod:`mapper.schema`), indexed by ``(place_id, valid_from)``.
     """
     schema.validate_located(located)
+    rules = rules or Rules()
     usable = located[
         located["asserted_controller"].notna()
         & ~located["negated"]
         & located["event_date"].notna()
         & (located["geocode_status"] == "resolved")
-    ]
+    ].copy()
+    usable["weight"] = [_weight(c, rules) for _, c in usable.iterrows()]
+    regional = _whole_region_claims(usable)
     rows: list[dict[str, object]] = []
     for place_id, claims in usable.sort_values("event_date").groupby(schema.PLACE_ID, sort=True):
-        rows.extend(_intervals(str(place_id), _without_shadowed_coarse(claims)))
+        claims = _without_shadowed_coarse(claims)
+        admin1 = claims["admin1"].iloc[0]
+        lent = regional[regional["place_name"] == admin1]
+        if len(lent) and claims["place_kind"].iloc[0] != "oblast":
+            lent = lent.assign(weight=lent["weight"] * rules.region_weight)
+            claims = pd.concat([claims, lent]).sort_values("event_date")
+        rows.extend(_intervals(str(place_id), claims, rules))
     columns = [schema.PLACE_ID, schema.VALID_FROM, *schema.TIMELINE_COLUMNS]
     frame = pd.DataFrame(rows, columns=columns)
     frame[schema.VALID_FROM] = pd.to_datetime(frame[schema.VALID_FROM], utc=True)
@@ -58,7 +106,23 @@ def timeline_from_located(located: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return timeline
 
 
-_PERIOD = {"week": "W-SUN", "month": "M", "year": "Y"}
+def _weight(claim: pd.Series, rules: Rules) -> float:
+    side, controller = claim["side"], claim["asserted_controller"]
+    if side not in _OTHER:
+        base = rules.observer_weight
+    elif controller == _OTHER[side]:
+        base = rules.admission_weight
+    else:
+        base = rules.belligerent_weight
+    return base * float(claim["confidence"])
+
+
+def _whole_region_claims(claims: pd.DataFrame) -> pd.DataFrame:
+    """Claims that a side holds a whole oblast (partial ones are contested and lend nothing)."""
+    whole = claims["action"].isin(("captured", "liberated", "holds", "withdrew"))
+    return claims[
+        (claims["place_kind"] == "oblast") & whole & claims["asserted_controller"].isin(_OTHER)
+    ]
 
 
 def _without_shadowed_coarse(claims: pd.DataFrame) -> pd.DataFrame:
@@ -74,14 +138,22 @@ def _without_shadowed_coarse(claims: pd.DataFrame) -> pd.DataFrame:
     return claims[keep]
 
 
-def _intervals(place_id: str, claims: pd.DataFrame) -> list[dict[str, object]]:
+def _day_status(group: pd.DataFrame, rules: Rules) -> str:
+    weights = group.groupby("asserted_controller")["weight"].sum()
+    total = float(weights.sum())
+    top = str(weights.idxmax())
+    return top if total and weights[top] / total >= rules.majority else "contested"
+
+
+def _intervals(place_id: str, claims: pd.DataFrame, rules: Rules) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
+    place = claims[claims[schema.PLACE_ID] == place_id].iloc[0]
     for day, group in claims.groupby("event_date", sort=True):
-        asserted = set(group["asserted_controller"])
-        status = asserted.pop() if len(asserted) == 1 else "contested"
+        status = _day_status(group, rules)
         if rows and rows[-1]["controller"] == status:
             current = rows[-1]
             current["_claims"] = pd.concat([current["_claims"], group])  # type: ignore[list-item]
+            current["_last"] = day
             continue
         if rows:
             rows[-1]["valid_to"] = day
@@ -89,24 +161,46 @@ def _intervals(place_id: str, claims: pd.DataFrame) -> list[dict[str, object]]:
             {
                 schema.PLACE_ID: place_id,
                 schema.VALID_FROM: day,
-                "place_name": group["place_name"].iloc[0],
+                "place_name": place["place_name"],
                 "controller": status,
                 "valid_to": pd.NaT,
-                "geometry": group.geometry.iloc[0],
+                "geometry": place.geometry,
                 "_claims": group,
+                "_last": day,
             }
         )
+    rows = _faded(rows, rules)
     for row in rows:
         behind = row.pop("_claims")
+        row.pop("_last")
         assert isinstance(behind, pd.DataFrame)
-        confidence = float(behind["confidence"].mean())
+        weights = behind["weight"].clip(lower=1e-9)
+        confidence = float((behind["confidence"] * weights).sum() / weights.sum())
         row["n_claims"] = len(behind)
-        row["claim_ids"] = ";".join(behind.index)
+        row["claim_ids"] = ";".join(dict.fromkeys(behind.index))
         row["sides"] = ";".join(sorted(set(behind["side"])))
         row["confidence"] = round(
-            confidence / 2 if row["controller"] == "contested" else confidence, 3
+            confidence / 2 if row["controller"] in ("contested", "unknown") else confidence, 3
         )
     return rows
+
+
+def _faded(rows: list[dict[str, object]], rules: Rules) -> list[dict[str, object]]:
+    """Split each contested status that outlives ``fade_days`` without a claim."""
+    if rules.fade_days is None:
+        return rows
+    out: list[dict[str, object]] = []
+    for row in rows:
+        out.append(row)
+        if row["controller"] != "contested":
+            continue
+        last = pd.Timestamp(str(row["_last"]))
+        fades = last + pd.Timedelta(days=rules.fade_days)
+        end = row["valid_to"]
+        if end is pd.NaT or fades < pd.Timestamp(str(end)):
+            row["valid_to"] = fades
+            out.append({**row, schema.VALID_FROM: fades, "controller": "unknown", "valid_to": end})
+    return out
 
 
 def status_on(timeline: gpd.GeoDataFrame, date: str | pd.Timestamp) -> gpd.GeoDataFrame:
@@ -124,8 +218,46 @@ def status_on(timeline: gpd.GeoDataFrame, date: str | pd.Timestamp) -> gpd.GeoDa
     geopandas.GeoDataFrame
         One row per place (index ``place_id``) whose status interval contains ``date``.
     """
-    day = pd.Timestamp(date)
-    day = day.tz_localize("UTC") if day.tzinfo is None else day.tz_convert("UTC")
+    day = _utc(date)
     frame = timeline.reset_index(level=schema.VALID_FROM)
     open_ended = frame["valid_to"].isna() | (frame["valid_to"] > day)
     return frame[(frame[schema.VALID_FROM] <= day) & open_ended]
+
+
+def changes_between(
+    timeline: gpd.GeoDataFrame, start: str | pd.Timestamp, end: str | pd.Timestamp
+) -> gpd.GeoDataFrame:
+    """The places whose status on ``end`` differs from their status on ``start``.
+
+    Parameters
+    ----------
+    timeline
+        The timeline frame.
+    start, end
+        Two days (naive dates are UTC).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Index ``place_id``; ``place_name``, ``before`` (``None`` where the place had no status
+        yet), ``after``, ``geometry``.
+    """
+    before = status_on(timeline, start)["controller"]
+    after = status_on(timeline, end)
+    changed = after[after["controller"] != before.reindex(after.index)]
+    return gpd.GeoDataFrame(
+        {
+            "place_name": changed["place_name"],
+            "before": before.reindex(changed.index)
+            .astype(object)
+            .where(before.reindex(changed.index).notna(), None),
+            "after": changed["controller"],
+        },
+        geometry=changed.geometry,
+        crs=timeline.crs,
+    )
+
+
+def _utc(date: str | pd.Timestamp) -> pd.Timestamp:
+    day = pd.Timestamp(date)
+    return day.tz_localize("UTC") if day.tzinfo is None else day.tz_convert("UTC")

@@ -100,3 +100,49 @@ def test_bad_frame_raises() -> None:
         mapper.timeline_from_located(
             located(("Sudzha", "2024-08-15", "UA", "UA", False)).to_crs("EPSG:3857")
         )
+
+
+def test_contested_status_fades_to_unknown() -> None:
+    frame = located(("Sudzha", "2025-03-01", "contested", "UA", False))
+    timeline = mapper.timeline_from_located(frame, rules=mapper.timeline.Rules(fade_days=10))
+    assert timeline["controller"].tolist() == ["contested", "unknown"]
+    assert timeline["valid_to"].iloc[0] == pd.Timestamp("2025-03-11", tz="UTC")
+    never = mapper.timeline_from_located(frame, rules=mapper.timeline.Rules(fade_days=None))
+    assert never["controller"].tolist() == ["contested"]
+
+
+def test_admissions_outweigh_self_reported_gains() -> None:
+    # Russia claims Sudzha; Ukraine concedes it the same day: RU, not contested.
+    frame = located(
+        ("Sudzha", "2025-03-13", "RU", "RU", False),
+        ("Sudzha", "2025-03-13", "RU", "UA", False),
+        ("Sudzha", "2025-03-14", "UA", "UA", False),
+        ("Sudzha", "2025-03-14", "RU", "RU", False),
+    )
+    assert mapper.timeline_from_located(frame)["controller"].tolist()[:2] == ["RU", "contested"]
+
+
+def test_whole_region_claims_reach_the_places_inside() -> None:
+    frame = located(
+        ("Gornal", "2025-04-01", "UA", "UA", False),
+        ("Kursk Oblast", "2025-04-26", "RU", "RU", False),
+    )
+    frame.loc["c1", ["place_kind", "admin1"]] = ["oblast", ""]
+    timeline = mapper.timeline_from_located(frame)
+    gornal = timeline.loc["id-Gornal"]
+    assert gornal["controller"].tolist() == ["UA", "RU"]
+    assert "c1" in gornal["claim_ids"].iloc[-1]
+
+
+def test_changes_between_two_dates() -> None:
+    frame = located(
+        ("Sudzha", "2024-08-15", "UA", "UA", False),
+        ("Sudzha", "2025-03-13", "RU", "RU", False),
+        ("Gornal", "2024-08-20", "UA", "UA", False),
+    )
+    changes = mapper.changes_between(
+        mapper.timeline_from_located(frame), "2024-09-01", "2025-04-01"
+    )
+    assert changes[["place_name", "before", "after"]].values.tolist() == [["Sudzha", "UA", "RU"]]
+    first = mapper.changes_between(mapper.timeline_from_located(frame), "2024-08-01", "2024-09-01")
+    assert set(first["before"].isna()) == {True}
