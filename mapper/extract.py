@@ -36,6 +36,7 @@ import datetime as dt
 import hashlib
 import logging
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -46,7 +47,7 @@ import pandas as pd
 from mapper import schema
 from mapper._dates import DateExpr, find_dates
 from mapper._lexicon import Lexicon, load, word_start
-from mapper._text import sentences, tokens
+from mapper._text import WORD_RE, sentences, tokens
 
 log = logging.getLogger(__name__)
 
@@ -272,6 +273,12 @@ class _ArticleReader:
         )
         self.recent_places: list[_Place] = []
         self.claims_so_far: list[_Claim] = []
+        self.word_starts = [m.start() for m in WORD_RE.finditer(self.text)]
+        self.mention_starts = [m["start"] for m in mentions]
+
+    def _words_between(self, lo: int, hi: int) -> int:
+        """How many words start in ``text[lo:hi]``."""
+        return bisect_left(self.word_starts, hi) - bisect_left(self.word_starts, lo)
 
     def claims(self) -> list[_Claim]:
         hedge = self.lex.cue_regex("hedge")
@@ -307,7 +314,9 @@ class _ArticleReader:
         if sentence.rstrip(" \"”’'").endswith("?"):
             return  # a question asserts nothing
         lower = sentence.lower()
-        in_sentence = [m for m in self.mentions if start <= m["start"] and m["end"] <= end]
+        first = bisect_left(self.mention_starts, start)
+        last = bisect_left(self.mention_starts, end)
+        in_sentence = [m for m in self.mentions[first:last] if m["end"] <= end]
         splits = [start + m.start() for m in _SPLIT.finditer(sentence)]
         splits = [s for s in splits if not _inside_place_list(s, in_sentence, self.text)]
         attributions = self._attributions(start, end)
@@ -556,11 +565,11 @@ class _ArticleReader:
 
             def cost(t: _Trigger, place: _Place = place) -> float:
                 if place["start"] >= t.end:
-                    gap = _words(self.text[t.end : place["start"]])
+                    gap = self._words_between(t.end, place["start"])
                     lo, hi = t.end, place["start"]
                     penalty = 0.0
                 else:
-                    gap = _words(self.text[place["end"] : t.start])
+                    gap = self._words_between(place["end"], t.start)
                     lo, hi = place["end"], t.start
                     penalty = 3.0
                 crossings = sum(lo <= s < hi for s in splits)
