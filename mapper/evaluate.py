@@ -26,7 +26,8 @@ import pandas as pd
 
 from mapper import extract, mentions, schema
 from mapper._errors import InputError
-from mapper.gazetteer import Candidate, LocalGazetteer, distance_km
+from mapper.gazetteer import LocalGazetteer
+from mapper.gazetteer.base import haversine_km
 
 ClaimKey = tuple[str, str, str, str]
 
@@ -286,7 +287,7 @@ def _judge(result: PlacesEvaluation, key: str, label: dict[str, Any], hit: pd.Se
     if not resolved:
         result.abstained += 1
         return
-    km = _km(label["lat"], label["lon"], hit["lat"], hit["lon"])
+    km = haversine_km(label["lat"], label["lon"], hit["lat"], hit["lon"])
     if km <= result.km:
         result.right += 1
     else:
@@ -307,12 +308,6 @@ def _gold_spans(example: dict[str, Any]) -> list[tuple[tuple[int, int], dict[str
         spans.append(((match.start(), match.end()), label))
         position = match.end()
     return spans
-
-
-def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    a = Candidate("a", "", "settlement", "", "", lat1, lon1, 0, "")
-    b = Candidate("b", "", "settlement", "", "", lat2, lon2, 0, "")
-    return distance_km(a, b)
 
 
 def format_places_report(evaluation: PlacesEvaluation) -> str:

@@ -624,8 +624,7 @@ def _nearby_support(candidate: Candidate, groups: list[list[Candidate]]) -> tupl
     """The best support from one other place of the text: close, and not too ambiguous."""
     best, why = 0.0, ""
     for group in groups:
-        nearest = min(group, key=lambda other: distance_km(candidate, other))
-        km = distance_km(candidate, nearest)
+        km, nearest = min((distance_km(candidate, other), other) for other in group)
         support = math.exp(-km / 40.0) / math.sqrt(len(group))
         if support > best:
             of = f" (one of {len(group)})" if len(group) > 1 else ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -47,6 +48,35 @@ class Candidate:
     population: int
     source: str
     admin2: str = ""
+
+
+CITY_POPULATION = 50_000
+"""A settlement at least this large is a ``city``."""
+
+_GEONAMES_KINDS = {"ADM1": "oblast", "ADM2": "district", "PPLC": "capital", "PPLA": "city"}
+
+
+def settlement_kind(population: int) -> str:
+    """``city`` or ``settlement``, by population."""
+    return "city" if population >= CITY_POPULATION else "settlement"
+
+
+def geonames_kind(feature_code: str, population: int) -> str:
+    """The kind of a GeoNames populated place or first/second-level division."""
+    return _GEONAMES_KINDS.get(feature_code) or settlement_kind(population)
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in km between two WGS84 points.
+
+    Examples
+    --------
+    >>> round(haversine_km(51.19194, 35.27194, 51.05694, 35.21055), 1)
+    15.6
+    """
+    p1, l1, p2, l2 = map(math.radians, (lat1, lon1, lat2, lon2))
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin((l2 - l1) / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(h))
 
 
 class Gazetteer(abc.ABC):

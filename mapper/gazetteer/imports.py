@@ -26,6 +26,7 @@ from pathlib import Path
 from mapper import io, settings
 from mapper._errors import ConfigurationError, InputError
 from mapper.gazetteer import translit
+from mapper.gazetteer.base import geonames_kind, settlement_kind
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +44,8 @@ LAYER_COLUMNS = (
     "source",
 )
 DEFAULT_PRIORITY = 50
-# GeoNames feature codes kept from a country dump, and the kind they become.
-_GEONAMES_KINDS = {"ADM1": "oblast", "ADM2": "district", "PPLC": "capital", "PPLA": "city"}
 # Settlement type abbreviations of Russian registries (FIAS/OKTMO) and Ukrainian OSM classes.
 _TYPE_KINDS = {"г": "city", "city": "city", "town": "settlement"}
-_CITY_POPULATION = 50_000
 _LAYER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -191,9 +189,7 @@ def import_geonames(
                 continue
             if (wanted and country not in wanted) or population < min_population:
                 continue
-            kind = _GEONAMES_KINDS.get(fcode) or (
-                "city" if population >= _CITY_POPULATION else "settlement"
-            )
+            kind = geonames_kind(fcode, population)
             yield {
                 "place_id": f"geonames:{geonameid}",
                 "name": title,
@@ -274,8 +270,8 @@ def import_table(
             latin, variants = _spellings(spellings)
             kind_value = (row.get(columns.kind or "") or "").strip().lower()
             kind = _TYPE_KINDS.get(kind_value, "settlement")
-            if kind == "settlement" and population >= _CITY_POPULATION:
-                kind = "city"
+            if kind == "settlement":
+                kind = settlement_kind(population)
             row_id = (row.get(columns.id or "") or "").strip() or str(number)
             yield {
                 "place_id": f"{name}:{row_id}",

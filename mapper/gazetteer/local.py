@@ -25,7 +25,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import logging
-import math
 import pickle
 import re
 from collections import defaultdict
@@ -39,7 +38,13 @@ from typing import Any
 from mapper import io, settings
 from mapper._text import normalize_name
 from mapper.gazetteer import translit
-from mapper.gazetteer.base import Candidate, Gazetteer, register
+from mapper.gazetteer.base import (
+    Candidate,
+    Gazetteer,
+    haversine_km,
+    register,
+    settlement_kind,
+)
 from mapper.gazetteer.imports import Layer, installed_layers
 
 log = logging.getLogger(__name__)
@@ -48,7 +53,6 @@ _BUILD_VERSION = "6"
 CURATED_PRIORITY = 100
 GEONAMES_PRIORITY = 10
 _COUNTRIES = ("RU", "UA")
-_CITY_POPULATION = 50_000
 _MERGE_KM = 10.0
 # Names must be Latin or Cyrillic words; GeoNames alternates in other scripts only add noise.
 _NAME_OK = re.compile(r"^[A-Za-zÀ-ɏЀ-ӿ][A-Za-zÀ-ɏЀ-ӿ'’ .\-]+$")
@@ -277,8 +281,8 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 def _curated(row: dict[str, str]) -> tuple[Candidate, set[str]]:
     population = int(float(row["population"])) if row.get("population") else 0
     kind = row["kind"]
-    if kind == "settlement" and population >= _CITY_POPULATION:
-        kind = "city"
+    if kind == "settlement":
+        kind = settlement_kind(population)
     candidate = Candidate(
         place_id=row["place_id"],
         name=row["name"],
@@ -306,7 +310,7 @@ def _geonames_place(
     return Candidate(
         place_id=f"geonames:{city['geonameid']}",
         name=str(city["name"]),
-        kind="capital" if capital else "city" if population >= _CITY_POPULATION else "settlement",
+        kind="capital" if capital else settlement_kind(population),
         country=country,
         admin1=admin1.get((country, code), f"{country}-{code}"),
         lat=float(str(city["latitude"])),
@@ -361,10 +365,5 @@ def _countries_and_capitals(
 
 
 def distance_km(a: Candidate, b: Candidate) -> float:
-    """Great-circle distance between two candidates in km (haversine)."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (a.lat, a.lon, b.lat, b.lon))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * 6371.0 * math.asin(math.sqrt(h))
+    """Great-circle distance between two candidates in km."""
+    return haversine_km(a.lat, a.lon, b.lat, b.lon)

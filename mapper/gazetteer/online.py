@@ -53,13 +53,13 @@ from typing import Any, ClassVar
 
 from geopy import exc as geopy_exc
 from geopy.adapters import AdapterHTTPError, URLLibAdapter, get_retry_after
-from geopy.distance import great_circle
 from geopy.extra.rate_limiter import RateLimiter
 from geopy.geocoders import GeoNames, Nominatim, Photon
 
 from mapper import io, settings
 from mapper._errors import ConfigurationError, GazetteerRateLimited, GazetteerUnavailable
-from mapper.gazetteer.base import Candidate, Gazetteer, register
+from mapper.gazetteer.base import Candidate, Gazetteer, geonames_kind, register
+from mapper.gazetteer.local import distance_km
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,6 @@ __all__ = ["GeoNamesGazetteer", "NominatimGazetteer", "OnlineGazetteer", "Photon
 _CACHE_VERSION = 1
 _PUBLIC_NOMINATIM = "nominatim.openstreetmap.org"
 _POLICY_DELAY = 1.0  # seconds between requests: Nominatim's usage policy, polite elsewhere
-_CITY_POPULATION = 50_000  # as the offline gazetteer: a settlement this big is a city
 _SAME_PLACE_KM = 10.0
 _USER_AGENT_HINT = (
     "set mapper.settings.user_agent (or user_agent=...) to a name for your application with a "
@@ -250,15 +249,8 @@ class _GeoNamesService(_Service):
         population = _population(raw.get("population"))
         if fcode.startswith("PCL"):
             kind = "country"
-        elif fcode == "ADM1":
-            kind = "oblast"
-        elif fcode == "ADM2":
-            kind = "district"
-        elif fcl == "P":
-            if fcode == "PPLC":
-                kind = "capital"
-            else:
-                kind = "city" if population >= _CITY_POPULATION else "settlement"
+        elif fcl == "P" or fcode in ("ADM1", "ADM2"):
+            kind = geonames_kind(fcode, population)
         else:
             return None
         return _candidate(
@@ -754,7 +746,7 @@ def _same_place(a: Candidate, b: Candidate) -> bool:
     return (
         a.name.casefold() == b.name.casefold()
         and a.country == b.country
-        and great_circle((a.lat, a.lon), (b.lat, b.lon)).km <= _SAME_PLACE_KM
+        and distance_km(a, b) <= _SAME_PLACE_KM
     )
 
 
