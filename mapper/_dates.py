@@ -11,33 +11,17 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ],
-        start=1,
-    )
-    for name in names
-}
-_WEEKDAYS = {
-    d: i
-    for i, d in enumerate(
-        ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-    )
-}
+MONTH_NAMES = (
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+)  # fmt: skip
+WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTH_ABBREVIATIONS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8,
+    "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
+}  # fmt: skip
+_MONTHS = {name: number for number, name in enumerate(MONTH_NAMES, start=1)} | _MONTH_ABBREVIATIONS
+_WEEKDAYS = {name: number for number, name in enumerate(WEEKDAY_NAMES)}
 _NUMBERS = {
     "a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
     "eight": 8, "nine": 9, "ten": 10,
@@ -45,8 +29,8 @@ _NUMBERS = {
 
 # "May" is a month only when capitalised; every other month name is matched case-insensitively.
 _MONTH = (
-    r"(?:(?i:january|february|march|april|june|july|august|september|october|november|december)"
-    r"|(?i:jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?|May)"
+    rf"(?:(?i:{'|'.join(m for m in MONTH_NAMES if m != 'may')})"
+    rf"|(?i:{'|'.join(_MONTH_ABBREVIATIONS)})\.?|May)"
 )
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
 _YEAR = r"(?P<year>(?:19|20)\d\d)"
@@ -64,8 +48,8 @@ _PATTERNS: list[tuple[str, str]] = [
     ("year", rf"(?i:\b(?:in|since|during)\s+){_YEAR}\b"),
     (
         "weekday",
-        r"(?i:\b(?P<last>last\s+)?(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday"
-        r"|sunday)(?:\s+(?:night|morning|evening|afternoon))?\b)",
+        rf"(?i:\b(?P<last>last\s+)?(?P<weekday>{'|'.join(WEEKDAY_NAMES)})"
+        r"(?:\s+(?:night|morning|evening|afternoon))?\b)",
     ),
     (
         "today",

@@ -45,7 +45,7 @@ from typing import Any
 import pandas as pd
 
 from mapper import schema
-from mapper._dates import DateExpr, find_dates
+from mapper._dates import MONTH_NAMES, WEEKDAY_NAMES, DateExpr, find_dates
 from mapper._lexicon import Lexicon, load, word_start
 from mapper._text import WORD_RE, sentences, tokens
 
@@ -91,8 +91,8 @@ _ADVERB_BEFORE_VERB = re.compile(
     r"\s*\b(?:likewise|also|separately|meanwhile|however|later|earlier|again|previously)\s*$",
     re.IGNORECASE,
 )
-_DAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
-_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_DAYS = "|".join(WEEKDAY_NAMES)
+_MONTHS = "|".join(MONTH_NAMES)
 _WHEN = (
     rf"(?:(?:in|on|by|since|during|until)\s+)?(?:late\s+|early\s+|mid-)?(?:{_MONTHS}|{_DAYS})"
     rf"|(?:last|this|next)\s+(?:week|month|year|{_DAYS})"
@@ -127,7 +127,6 @@ _DATELINE = re.compile(r"^\s*[A-Z][A-Z .'’-]+,\s+(?P<date>[A-Z][a-z]+\.?\s+\d{
 _ROLE_WORDS = ("forces", "troops", "units", "army", "soldiers")
 _FULL_ACTIONS = ("captured", "liberated", "holds")
 _ACTS_ON_CONTROL = ("captured", "liberated", "withdrew", "advanced")
-_OTHER = {"RU": "UA", "UA": "RU"}
 _REGIONS = ("oblast", "district")
 _INSTITUTION = re.compile(
     r"\b(?:general staff|ministry|commander-in-chief|commander|army|military|armed forces|"
@@ -669,7 +668,8 @@ class _ArticleReader:
             # country reports its own side's gains; local officials (governor, mayor) and
             # other unrecognised claimants speak for the side whose country the place is in.
             institutional = _INSTITUTION.search(claimant)
-            side = (actor if institutional and actor in _OTHER else None) or home or "other"
+            belligerent = actor if institutional and actor in schema.OPPONENT else None
+            side = belligerent or home or "other"
             actor = actor or self._actor(trigger, side, start, attributions)
         if action == "holds" and re.search(
             r"\bno longer\b", self.text[max(start, trigger.start - 40) : trigger.start]
@@ -678,7 +678,7 @@ class _ArticleReader:
             action = "withdrew"
         elif (
             action == "holds"
-            and side in _OTHER
+            and side in schema.OPPONENT
             and re.search(
                 r"\bthe enemy\b", self.text[max(start, trigger.start - 40) : trigger.end + 20], re.I
             )
@@ -699,7 +699,7 @@ class _ArticleReader:
             confidence = 0.6
         elif side in ("RU", "UA") and action == "withdrew" and actor == side:
             confidence = 0.9
-        elif side in ("RU", "UA") and action == "holds" and actor == _OTHER.get(side):
+        elif side in ("RU", "UA") and action == "holds" and actor == schema.OPPONENT.get(side):
             confidence = 0.9
         return _Claim(
             trigger=trigger,
@@ -913,13 +913,13 @@ def _side_of_word(word: str, claimant_side: str) -> str | None:
     if w in ("its", "his", "their", "our"):
         return claimant_side if claimant_side in ("RU", "UA") else None
     if w == "enemy":
-        return _OTHER.get(claimant_side)
+        return schema.OPPONENT.get(claimant_side)
     return None
 
 
 def _controller(action: str, actor: str | None, side: str, home: str | None) -> str | None:
     """Who controls the place after the claimed event, per the spec's action table."""
-    foreign = _OTHER.get(home or "")
+    foreign = schema.OPPONENT.get(home or "")
     acting = actor or (side if side in ("RU", "UA") else None)
     if action in ("advanced", "fighting"):
         return "contested"
@@ -931,7 +931,7 @@ def _controller(action: str, actor: str | None, side: str, home: str | None) -> 
         return acting or foreign or "contested"
     if action == "withdrew":
         withdrawing = acting or foreign
-        return _OTHER.get(withdrawing or "") or "contested"
+        return schema.OPPONENT.get(withdrawing or "") or "contested"
     if action in ("repelled", "holds"):
         return acting or home or "contested"
     return "contested"
@@ -1006,7 +1006,7 @@ def _link_denials(claims: list[_Claim]) -> None:
             c
             for c in claims
             if c.action in _ACTS_ON_CONTROL
-            and c.side == _OTHER[denial.side]
+            and c.side == schema.OPPONENT[denial.side]
             and c.place is not None
             and (denial.place is None or _same_or_inside(c.place, denial.place))
         ]

@@ -150,6 +150,8 @@ ACTIONS = (
 )
 SIDES = ("RU", "UA", "observer", "other")
 CONTROLLERS = ("RU", "UA", "contested")
+#: The opposing belligerent of each belligerent side.
+OPPONENT = {"RU": "UA", "UA": "RU"}
 STATUSES = (*CONTROLLERS, "unknown")
 PRECISIONS = ("day", "week", "month", "year")
 PLACE_KINDS = ("country", "oblast", "district", "capital", "city", "settlement")

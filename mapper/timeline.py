@@ -30,7 +30,6 @@ import pandas as pd
 from mapper import schema
 
 _PERIOD = {"week": "W-SUN", "month": "M", "year": "Y"}
-_OTHER = {"RU": "UA", "UA": "RU"}
 
 
 @dataclass(frozen=True)
@@ -108,9 +107,9 @@ def timeline_from_located(
 
 def _weight(claim: pd.Series, rules: Rules) -> float:
     side, controller = claim["side"], claim["asserted_controller"]
-    if side not in _OTHER:
+    if side not in schema.OPPONENT:
         base = rules.observer_weight
-    elif controller == _OTHER[side]:
+    elif controller == schema.OPPONENT[side]:
         base = rules.admission_weight
     else:
         base = rules.belligerent_weight
@@ -120,9 +119,8 @@ def _weight(claim: pd.Series, rules: Rules) -> float:
 def _whole_region_claims(claims: pd.DataFrame) -> pd.DataFrame:
     """Claims that a side holds a whole oblast (partial ones are contested and lend nothing)."""
     whole = claims["action"].isin(("captured", "liberated", "holds", "withdrew"))
-    return claims[
-        (claims["place_kind"] == "oblast") & whole & claims["asserted_controller"].isin(_OTHER)
-    ]
+    belligerent = claims["asserted_controller"].isin(schema.OPPONENT)
+    return claims[(claims["place_kind"] == "oblast") & whole & belligerent]
 
 
 def _without_shadowed_coarse(claims: pd.DataFrame) -> pd.DataFrame:
