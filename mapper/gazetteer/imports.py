@@ -7,9 +7,10 @@ admin1, admin2, lat, lon, population, alt_names, source``) in
 by priority: a place that duplicates one of a higher layer (same name, within a few km) only
 adds its spellings to it.
 
-Cyrillic-only names (a national registry) get their Latin spellings generated
-(:mod:`mapper.gazetteer.translit`), and region and district columns are mapped to the canonical
-oblast and district names the built-in gazetteer knows ("Курская область" -> "Kursk Oblast").
+Cyrillic-only names (a national registry) get a Latin display name; their other Latin
+spellings are generated when the index is built (:mod:`mapper.gazetteer.translit`). Region and
+district columns are mapped to the canonical oblast and district names the built-in gazetteer
+knows ("Курская область" -> "Kursk Oblast").
 """
 
 from __future__ import annotations
@@ -348,14 +349,14 @@ def _int(value: str | None) -> int:
 
 
 def _spellings(names: set[str]) -> tuple[str, set[str]]:
-    """A Latin display name and every spelling to index, for names in any script."""
-    variants: set[str] = set()
-    for spelled in names:
-        variants |= translit.all_variants(spelled) | {spelled}
-    latin = next(
-        (n for n in sorted(names) if translit.detect_language(n) == "latin"),
-        None,
-    ) or _first_latin(names)
+    """A Latin display name and the spellings to store, for names in any script.
+
+    Latin names get their press alternatives here; Cyrillic ones are stored as written, since
+    the index spells every Cyrillic name out when it is built.
+    """
+    latin_names = sorted(n for n in names if translit.detect_language(n) == "latin")
+    variants = set(names).union(*map(translit.all_variants, latin_names))
+    latin = latin_names[0] if latin_names else _first_latin(names)
     if latin.islower():
         latin = re.sub(r"(^|[\s-])(\w)", lambda m: m.group(1) + m.group(2).upper(), latin)
     return latin, variants

@@ -264,13 +264,13 @@ def _same_place(a: Candidate, b: Candidate) -> bool:
 
 def _with_variants(place: Candidate, names: set[str]) -> set[str]:
     """In the focus regions, add every spelling of the place's Cyrillic names."""
-    if place.admin1 not in settings.focus_regions:
-        return names
-    extra: set[str] = set()
-    for name in names:
-        if translit.detect_language(name) != "latin":
-            extra |= translit.all_variants(name)
-    return names | extra
+    return _spelled_out(names) if place.admin1 in settings.focus_regions else names
+
+
+def _spelled_out(names: set[str]) -> set[str]:
+    """The names with every spelling of those not written in Latin."""
+    foreign = (n for n in names if translit.detect_language(n) != "latin")
+    return names.union(*map(translit.all_variants, foreign))
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
@@ -296,9 +296,7 @@ def _curated(row: dict[str, str]) -> tuple[Candidate, set[str]]:
         admin2=row.get("admin2", ""),
     )
     names = {row["name"], *(a.strip() for a in row.get("alt_names", "").split(";") if a.strip())}
-    return candidate, names | {
-        v for n in names if translit.detect_language(n) != "latin" for v in translit.all_variants(n)
-    }
+    return candidate, _spelled_out(names)
 
 
 def _geonames_place(
