@@ -17,72 +17,25 @@ from mapper.gazetteer.imports import (
 )
 from tests.conftest import shared_path
 
+
+def _geonames_row(
+    geonameid: str, name: str, alternates: str, lat: str, lon: str, feature: str, country: str,
+    admin1: str, population: str,
+) -> list[str]:  # fmt: skip
+    """One line of a GeoNames dump; the columns the importer ignores stay empty."""
+    fclass, fcode = feature.split(".")
+    return [
+        geonameid, name, name, alternates, lat, lon, fclass, fcode, country, "", admin1,
+        "", "", "", population, "", "", "", "2024-01-01",
+    ]  # fmt: skip
+
+
 GEONAMES = [
-    # geonameid name asciiname alternates lat lon fclass fcode cc cc2 adm1 adm2 adm3 adm4 pop ...
-    [
-        "900001",
-        "Zapadnoye",
-        "Zapadnoye",
-        "Западное,Zapadnoe",
-        "51.30000",
-        "35.10000",
-        "P",
-        "PPL",
-        "RU",
-        "",
-        "41",
-        "",
-        "",
-        "",
-        "120",
-        "",
-        "180",
-        "Europe/Moscow",
-        "2024-01-01",
-    ],
-    [
-        "900002",
-        "Sudzha",
-        "Sudzha",
-        "Суджа",
-        "51.19200",
-        "35.27100",
-        "P",
-        "PPLA2",
-        "RU",
-        "",
-        "41",
-        "",
-        "",
-        "",
-        "5127",
-        "",
-        "180",
-        "Europe/Moscow",
-        "2024-01-01",
-    ],
-    [
-        "900003",
-        "Ozero",
-        "Ozero",
-        "",
-        "50.10000",
-        "30.10000",
-        "H",
-        "LK",
-        "UA",
-        "",
-        "13",
-        "",
-        "",
-        "",
-        "0",
-        "",
-        "100",
-        "Europe/Kyiv",
-        "2024-01-01",
-    ],
-]
+    _geonames_row("900001", "Zapadnoye", "Западное,Zapadnoe", "51.3", "35.1", "P.PPL", "RU", "41",
+                  "120"),
+    _geonames_row("900002", "Sudzha", "Суджа", "51.192", "35.271", "P.PPLA2", "RU", "41", "5127"),
+    _geonames_row("900003", "Ozero", "", "50.1", "30.1", "H.LK", "UA", "13", "0"),
+]  # fmt: skip
 
 
 @pytest.fixture
