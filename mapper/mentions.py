@@ -55,6 +55,8 @@ _CAPITALISED = re.compile(
 )
 _LIST_JOIN = re.compile(r"\s*(?:,|and|or|,\s*and)\s*")
 _SOFTMAX_SCALE = 4.0
+_TOWARDS = re.compile(r"\s+to\s+[A-ZА-Я]")
+_COUNTRY_POSSESSIVE = re.compile(r"(?:russia|ukraine)['’]s\s*$", re.I)
 _TOWNS = ("capital", "city", "settlement")
 _FUNCTION_WORDS = frozenset(
     "the a an on in at but and yet he she it they we his her its their our this that these those "
@@ -404,10 +406,10 @@ def _apply_plural_keywords(found: list[_Found], text: str, gazetteer: LocalGazet
 
 def _apply_city_cues(found: list[_Found], text: str, lexicon: Lexicon) -> None:
     before = lexicon.cue_regex("city_before")
-    after = lexicon.cue_regex("city_after")
+    after = re.compile(r"[\s,]*" + lexicon.cue_regex("city_after").pattern, re.I)
     context = lexicon.cue_regex("city_context")
-    region_after = lexicon.cue_regex("region_after")
-    reference = lexicon.cue_regex("reference")
+    region_after = re.compile(r"\s*" + lexicon.cue_regex("region_after").pattern, re.I)
+    reference = re.compile(lexicon.cue_regex("reference").pattern + r"\s*$", re.I)
     for f in found:
         if f.want is not None or not any(c.kind == "oblast" for c in f.candidates):
             continue
@@ -418,16 +420,14 @@ def _apply_city_cues(found: list[_Found], text: str, lexicon: Lexicon) -> None:
         lo, hi = (0, len(text)) if f.in_captions else sentence_around(text, f.start)
         if (
             before.search(left[-14:])
-            or re.match(r"[\s,]*" + after.pattern, right, re.I)
-            or re.search(reference.pattern + r"\s*$", left, re.I)
-            or re.match(r"\s+to\s+[A-ZА-Я]", text[f.end : f.end + 8])
+            or after.match(right)
+            or reference.search(left)
+            or _TOWARDS.match(text, f.end, f.end + 8)
         ):
             # "the city of Kursk", "Kursk, the regional capital", "east of Bryansk",
             # "from Sumy to Sudzha": a point, the city.
             f.want = "city"
-        elif re.match(r"\s*" + region_after.pattern, right, re.I) or re.search(
-            r"(?:russia|ukraine)['’]s\s*$", left, re.I
-        ):
+        elif region_after.match(right) or _COUNTRY_POSSESSIVE.search(left):
             f.want = "oblast"
         elif context.search(text[lo:hi]):
             f.want = "city"
