@@ -623,7 +623,7 @@ def _nearby_support(candidate: Candidate, groups: list[list[Candidate]]) -> tupl
     """The best support from one other place of the text: close, and not too ambiguous."""
     best, why = 0.0, ""
     for group in groups:
-        km, nearest = min((distance_km(candidate, other), other) for other in group)
+        km, nearest = min(((distance_km(candidate, o), o) for o in group), key=lambda d: d[0])
         support = math.exp(-km / 40.0) / math.sqrt(len(group))
         if support > best:
             of = f" (one of {len(group)})" if len(group) > 1 else ""

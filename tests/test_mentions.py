@@ -83,3 +83,18 @@ def test_input_not_mutated(make_articles: Callable[..., pd.DataFrame]) -> None:
 def test_bad_frame_raises_schema_error() -> None:
     with pytest.raises(mapper.SchemaError, match="missing columns"):
         mapper.mentions_from_articles(pd.DataFrame({"text": ["x"]}).rename_axis("article_id"))
+
+
+def test_namesakes_at_equal_distance_support_without_error() -> None:
+    # Two namesakes exactly as far from the place: the first listed is the one reported.
+    def village(place_id: str, lat: float) -> mapper.gazetteer.Candidate:
+        return mapper.gazetteer.Candidate(
+            place_id=place_id, name="Popovka", kind="settlement", country="RU", admin1="",
+            lat=lat, lon=35.0, population=0, source="test",
+        )  # fmt: skip
+
+    support, why = mapper.mentions._nearby_support(
+        village("here", 51.0), [[village("north", 51.1), village("south", 50.9)]]
+    )
+    assert 0 < support < 1
+    assert why == "11 km from Popovka (one of 2)"
