@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 MONTH_NAMES = (
     "january", "february", "march", "april", "may", "june",
@@ -77,11 +78,23 @@ _REGEX = re.compile(
     .replace("(?P<weekday>", "(?:")
 )
 _PARTS = {kind: re.compile(p) for kind, p in _PATTERNS}
-# Every expression above starts with one of these words or a digit.
+# Every expression above starts with a digit, a month or weekday, a word that is a date on its
+# own, or a common word ("in", "the", "a", "two", ...) followed by one of those or by a word
+# that makes the common one part of a date ("the past", "a day", "this week"). Checking that
+# next word here keeps the full pattern from being tried after every "the" and "in". The hint
+# runs over lower-case text: a case-insensitive scan is several times slower, and a look-ahead
+# for the possible first letters lets the scan skip most positions at C speed.
+_DATE_WORDS = "jan feb mar apr may jun jul aug sep oct nov dec mon tue wed thu fri sat sun".split()
+_ALONE = "today tonight overnight yesterday mid".split()
+_LEADS = (
+    "this over in since during last early late its their the a an one two three four five six "
+    "seven eight nine ten earlier"
+).split()
+_FOLLOWS = "the\\s+past past days?\\b next following week month morning this".split()
+_FIRST_LETTERS = "".join(sorted({w[0] for w in _DATE_WORDS + _ALONE + _LEADS}))
 _HINT = re.compile(
-    r"(?i)\b(?:\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun|"
-    r"today|tonight|overnight|this|yesterday|over|in|since|during|last|early|late|mid|its|their|"
-    r"the|a|an|one|two|three|four|five|six|seven|eight|nine|ten|earlier)"
+    rf"\b(?=[0-9{_FIRST_LETTERS}])(?:\d|{'|'.join(_DATE_WORDS + _ALONE)}"
+    rf"|(?:{'|'.join(_LEADS)})(?=\s+(?:\d|{'|'.join(_DATE_WORDS + _FOLLOWS)})))"
 )
 
 
@@ -178,13 +191,26 @@ def _matches(text: str, lo: int, hi: int) -> Iterator[re.Match[str]]:
     scanning every position with it.
     """
     end = lo
-    for hint in _HINT.finditer(text, lo, hi):
+    lowered = _lower(text)
+    hints = _HINT.finditer(lowered, lo, hi) if len(lowered) == len(text) else _hints(text, lo, hi)
+    for hint in hints:
         if hint.start() < end:
             continue
         match = _REGEX.match(text, hint.start(), hi)
         if match:
             end = match.end()
             yield match
+
+
+@lru_cache(maxsize=4)
+def _lower(text: str) -> str:
+    # A sentence at a time asks for the same article: lower it once.
+    return text.lower()
+
+
+def _hints(text: str, lo: int, hi: int) -> Iterator[re.Match[str]]:
+    """:data:`_HINT` over text whose lower-case form has another length (rare letters)."""
+    return re.compile(_HINT.pattern, re.IGNORECASE).finditer(text, lo, hi)
 
 
 def _resolve(

@@ -54,6 +54,15 @@ log = logging.getLogger(__name__)
 OUTLET = "the outlet"
 # A mention as a plain dict (a row of the mentions frame, with its mention_id).
 _Place = dict[str, Any]
+_ACCORDING_TO = re.compile(r"\baccording to\s+(?P<np>[^,;.]+)", re.IGNORECASE)
+_SHARED_BY = re.compile(
+    r"\b(?:shared|posted|published|cited|reported|released|claims?|statements?|reports?)"
+    r"\s+by\s+"
+    r"(?P<np>[^,;.]+?)(?=\s+(?:that|appeared|appears|showed|shows|suggested)\b|[,;.]|$)",
+    re.IGNORECASE,
+)
+# A quote closes just before the speaker: "...," the ministry said.
+_QUOTE_END = re.compile(r"[\"”],?\s*$")
 _PASSIVE_BEFORE = re.compile(r"(?:\b(?:was|were|been|being|is|are|be|got)\s+(?:\w+ly\s+)?)$")
 _SIDE_WORD = re.compile(
     r"\b(?P<who>ukrainian|ukraine['’]s|ukraine|kyiv['’]s|kyiv|russian|russia['’]s|russia|"
@@ -223,10 +232,11 @@ def claims_from_articles(
     # Plain dicts: per-sentence filtering of pandas frames would cost more than the reading.
     text_mentions = mentions[mentions["field"] == "text"].sort_values("start")
     by_article: dict[str, list[_Place]] = {}
-    for record in text_mentions.reset_index().to_dict("records"):
-        by_article.setdefault(str(record[schema.ARTICLE_ID]), []).append(
-            {str(k): v for k, v in record.items()}
-        )
+    flat = text_mentions.reset_index()
+    names = [str(c) for c in flat.columns]
+    for values in zip(*(flat[c].tolist() for c in flat.columns), strict=True):
+        record = dict(zip(names, values, strict=True))
+        by_article.setdefault(str(record[schema.ARTICLE_ID]), []).append(record)
     rows: list[dict[str, object]] = []
     for article_id, article in articles.iterrows():
         article_mentions = by_article.get(str(article_id), [])
@@ -323,7 +333,7 @@ class _ArticleReader:
             # The second sentence of a quote: "... ," X said. "More words."
             attributions = [self.quoted]
         self.quoted = next(
-            (a for a in attributions if re.search(r"[\"”],?\s*$", self.text[start : a.span[0]])),
+            (a for a in attributions if _QUOTE_END.search(self.text[start : a.span[0]])),
             None,
         )
         triggers = self._triggers(start, lower, attributions, splits)
@@ -374,7 +384,7 @@ class _ArticleReader:
         sentence = self.text[start:end]
         speech = self.lex.cue_regex("speech")
         found: list[_Attribution] = []
-        for match in re.finditer(r"\baccording to\s+(?P<np>[^,;.]+)", sentence, re.IGNORECASE):
+        for match in _ACCORDING_TO.finditer(sentence):
             found.append(
                 self._attribution(
                     match.group("np"),
@@ -417,14 +427,7 @@ class _ArticleReader:
             found.append(
                 self._attribution(np, start + match.start(), start + match.end(), left_start)
             )
-        for match in re.finditer(
-            r"\b(?:shared|posted|published|cited|reported|released|claims?|statements?|reports?)"
-            r"\s+by\s+"
-            r"(?P<np>[^,;.]+?)(?=\s+(?:that|appeared|appears|showed|shows|"
-            r"suggested)\b|[,;.]|$)",
-            sentence,
-            re.IGNORECASE,
-        ):
+        for match in _SHARED_BY.finditer(sentence):
             found.append(
                 self._attribution(
                     match.group("np"),
