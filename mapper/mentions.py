@@ -54,6 +54,8 @@ _CAPITALISED = re.compile(
     r"(?<![\w'’])[A-ZÀ-ÖØ-ÞĀĆČĎĐĒĘĚĞĪŁŃŇŌŐŒŘŚŠŞŤŪŮŰŸŹŻŽА-ЯЁЄІЇҐЎ][^\W_]*(?:['’][^\W_]+)*"
 )
 _LIST_JOIN = re.compile(r"\s*(?:,|and|or|,\s*and)\s*")
+# "Guevo and Oleshnya, and that in the Belgorod region ...": a new clause, not a qualifier.
+_CLAUSE_WORD = re.compile(r"\b(?:but|that|which|while|whereas|where|who|when)\b")
 _SOFTMAX_SCALE = 4.0
 _TOWARDS = re.compile(r"\s+to\s+[A-ZА-Я]")
 _COUNTRY_POSSESSIVE = re.compile(r"(?:russia|ukraine)['’]s\s*$", re.I)
@@ -225,7 +227,7 @@ def find_names(
         if previous in titles or _tail_of_a_name(text, start, consumed, previous, not_names):
             consumed = words[words.capitalised_run() - 1].end
             continue
-        if match is not None and not (words.continues(match[0]) and not words.is_keyword(match[0])):
+        if match is not None and not _runs_on(words, match[0], not_names):
             length, key = match
             last = words[length - 1]
             if words.lower(length) not in org_after or keyword_of(last.text):
@@ -310,6 +312,17 @@ class _Words:
         while k < 4 and self.continues(k):
             k += 1
         return k
+
+
+def _runs_on(words: _Words, length: int, not_names: frozenset[str]) -> bool:
+    """Whether the capitalised words after a matched name make it part of a longer one.
+
+    "Kursk Oblast Duma" runs on; "in the Belgorod region Ukrainian troops" does not: a name
+    ending in "region" or "district" is followed there by the start of the next clause.
+    """
+    if not words.continues(length) or words.is_keyword(length):
+        return False
+    return not (words.is_keyword(length - 1) and _bare(words[length].text) in not_names)
 
 
 def _tail_of_a_name(
@@ -520,7 +533,11 @@ def _qualifiers(f: _Found, found: list[_Found], text: str) -> set[str]:
         if _SENTENCE_BREAK.search(gap):
             return set()
         if g.want in ("oblast", "district"):
-            attached = len(gap.split()) <= 8 and re.search(r"\b(?:in|of)\b", gap)
+            attached = (
+                len(gap.split()) <= 8
+                and re.search(r"\b(?:in|of)\b", gap)
+                and not _CLAUSE_WORD.search(gap)
+            )
             return {c.name for c in g.candidates} if attached else set()
         if not _LIST_JOIN.fullmatch(gap):
             return set()

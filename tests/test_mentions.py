@@ -40,6 +40,20 @@ def test_qualifier_picks_the_namesake(places: Callable[[str], pd.DataFrame]) -> 
     assert popovka["lat"] == pytest.approx(50.95472, abs=0.01)
 
 
+def test_region_before_a_clause_qualifies_what_follows_not_what_came_before(
+    places: Callable[[str], pd.DataFrame],
+) -> None:
+    found = places(
+        "He wrote that Kyiv held most of Guevo and Oleshnya, and that in the Belgorod region "
+        "Ukrainian troops held the village of Popovka."
+    )
+    by_surface = found.set_index("surface")
+    assert by_surface.loc["Belgorod region", "place_name"] == "Belgorod Oblast"
+    assert by_surface.loc["Popovka", "admin1"] == "Belgorod Oblast"
+    assert by_surface.loc["Guevo", "admin1"] == "Kursk Oblast"
+    assert by_surface.loc["Oleshnya", "admin1"] == "Kursk Oblast"
+
+
 def test_people_organisations_and_adjectives_are_not_places(
     places: Callable[[str], pd.DataFrame],
 ) -> None:
