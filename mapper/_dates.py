@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
+from mapper._text import lower_keeping_offsets
+
 MONTH_NAMES = (
     "january", "february", "march", "april", "may", "june",
     "july", "august", "september", "october", "november", "december",
@@ -191,9 +193,7 @@ def _matches(text: str, lo: int, hi: int) -> Iterator[re.Match[str]]:
     scanning every position with it.
     """
     end = lo
-    lowered = _lower(text)
-    hints = _HINT.finditer(lowered, lo, hi) if len(lowered) == len(text) else _hints(text, lo, hi)
-    for hint in hints:
+    for hint in _HINT.finditer(_lower(text), lo, hi):
         if hint.start() < end:
             continue
         match = _REGEX.match(text, hint.start(), hi)
@@ -205,12 +205,7 @@ def _matches(text: str, lo: int, hi: int) -> Iterator[re.Match[str]]:
 @lru_cache(maxsize=4)
 def _lower(text: str) -> str:
     # A sentence at a time asks for the same article: lower it once.
-    return text.lower()
-
-
-def _hints(text: str, lo: int, hi: int) -> Iterator[re.Match[str]]:
-    """:data:`_HINT` over text whose lower-case form has another length (rare letters)."""
-    return re.compile(_HINT.pattern, re.IGNORECASE).finditer(text, lo, hi)
+    return lower_keeping_offsets(text)
 
 
 def _resolve(

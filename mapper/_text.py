@@ -32,6 +32,24 @@ _KEYWORDS = {
 WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 
 
+def lower_keeping_offsets(text: str) -> str:
+    """Lower-case ``text`` so that every offset into the result is an offset into ``text``.
+
+    ``str.lower`` turns a few letters into two characters ("İ" becomes "i̇"); those are kept
+    as they are. Scanning lower-case text with case-sensitive patterns is several times faster
+    than a case-insensitive scan, and the matches' offsets still point into the original.
+
+    Examples
+    --------
+    >>> lower_keeping_offsets("İzmir and KURSK")
+    'İzmir and kursk'
+    """
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(low if len(low := c.lower()) == 1 else c for c in text)
+
+
 def normalize_name(name: str) -> str:
     """Fold a place name to the key the gazetteer indexes it under.
 

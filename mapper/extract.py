@@ -47,19 +47,19 @@ import pandas as pd
 from mapper import schema
 from mapper._dates import MONTH_NAMES, WEEKDAY_NAMES, DateExpr, find_dates
 from mapper._lexicon import Lexicon, load, word_start
-from mapper._text import WORD_RE, sentences, tokens
+from mapper._text import WORD_RE, lower_keeping_offsets, sentences, tokens
 
 log = logging.getLogger(__name__)
 
 OUTLET = "the outlet"
 # A mention as a plain dict (a row of the mentions frame, with its mention_id).
 _Place = dict[str, Any]
-_ACCORDING_TO = re.compile(r"\baccording to\s+(?P<np>[^,;.]+)", re.IGNORECASE)
+# These two and the cue regexes run over lower-case text (see lower_keeping_offsets).
+_ACCORDING_TO = re.compile(r"\baccording to\s+(?P<np>[^,;.]+)")
 _SHARED_BY = re.compile(
     r"\b(?:shared|posted|published|cited|reported|released|claims?|statements?|reports?)"
     r"\s+by\s+"
-    r"(?P<np>[^,;.]+?)(?=\s+(?:that|appeared|appears|showed|shows|suggested)\b|[,;.]|$)",
-    re.IGNORECASE,
+    r"(?P<np>[^,;.]+?)(?=\s+(?:that|appeared|appears|showed|shows|suggested)\b|[,;.]|$)"
 )
 # A quote closes just before the speaker: "...," the ministry said.
 _QUOTE_END = re.compile(r"[\"”],?\s*$")
@@ -270,13 +270,13 @@ class _ArticleReader:
         self.reference_before = _reference_before(self.lex.cue_regex("reference").pattern)
         self.title_after = _title_after(self.lex.cues.get("title", ()))
         # Every action phrase of the article at once; sentences take theirs by offset.
-        lowered = self.text.lower()
+        self.lower = lower_keeping_offsets(self.text)
         self.action_hits = sorted(
             (
                 (action, m.start(), m.end(), m.group())
                 for action, regex in lexicon.actions
-                for m in regex.finditer(lowered)
-                if word_start(lowered, m.start())
+                for m in regex.finditer(self.lower)
+                if word_start(self.lower, m.start())
             ),
             key=lambda hit: (hit[1], hit[1] - hit[2]),
         )
@@ -290,10 +290,10 @@ class _ArticleReader:
         return bisect_left(self.word_starts, hi) - bisect_left(self.word_starts, lo)
 
     def claims(self) -> list[_Claim]:
-        hedge = self.lex.cue_regex("hedge")
+        hedge = self.lex.lower_cue_regex("hedge")
         for start, end in sentences(self.text):
             sentence_claims = list(self._sentence(start, end))
-            if hedge.search(self.text[start:end]):
+            if hedge.search(self.lower[start:end]):
                 targets = sentence_claims or [
                     c for c in self.claims_so_far if c.sentence == self.previous_sentence
                 ]
@@ -307,7 +307,7 @@ class _ArticleReader:
 
     def _apply_retractions(self) -> None:
         """Negate a claim its own source withdrew ("removed the village from its report")."""
-        for match in self.lex.cue_regex("retraction").finditer(self.text):
+        for match in self.lex.lower_cue_regex("retraction").finditer(self.lower):
             withdrawn = [
                 c
                 for c in self.claims_so_far
@@ -382,18 +382,19 @@ class _ArticleReader:
 
     def _attributions(self, start: int, end: int) -> list[_Attribution]:
         sentence = self.text[start:end]
-        speech = self.lex.cue_regex("speech")
+        lower = self.lower[start:end]
+        speech = self.lex.lower_cue_regex("speech")
         found: list[_Attribution] = []
-        for match in _ACCORDING_TO.finditer(sentence):
+        for match in _ACCORDING_TO.finditer(lower):
             found.append(
                 self._attribution(
-                    match.group("np"),
+                    sentence[match.start("np") : match.end("np")],
                     start + match.start(),
                     start + match.end(),
                     start + match.start("np"),
                 )
             )
-        for match in speech.finditer(sentence):
+        for match in speech.finditer(lower):
             before = sentence[: match.start()]
             if _PASSIVE_BEFORE.search(before):
                 continue
@@ -427,10 +428,10 @@ class _ArticleReader:
             found.append(
                 self._attribution(np, start + match.start(), start + match.end(), left_start)
             )
-        for match in _SHARED_BY.finditer(sentence):
+        for match in _SHARED_BY.finditer(lower):
             found.append(
                 self._attribution(
-                    match.group("np"),
+                    sentence[match.start("np") : match.end("np")],
                     start + match.start(),
                     start + match.end(),
                     start + match.start(),
