@@ -14,6 +14,7 @@ from functools import cache, cached_property
 from pathlib import Path
 
 from mapper import datasets, settings
+from mapper._errors import ConfigurationError
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,32 @@ def word_start(text: str, position: int) -> bool:
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
+    """The rows of a lexicon file, each with exactly the header's fields."""
     with path.open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
+        reader = csv.DictReader(fh)
+        rows = list(reader)
+    fields = list(reader.fieldnames or ())
+    for number, row in enumerate(rows, start=2):
+        extra = len(row.get(None) or ())
+        missing = sum(row.get(name) is None for name in fields)
+        if extra or missing:
+            raise ConfigurationError(
+                f"{path}, line {number}: expected {len(fields)} fields ({','.join(fields)}), "
+                f"got {len(fields) + extra - missing}; put a value that contains a comma in "
+                'double quotes ("(?:\\w+ ){1,2}back")'
+            )
+    return rows
+
+
+def _action(row: dict[str, str]) -> tuple[str, re.Pattern[str]]:
+    try:
+        # No leading look-behind: it would stop re from skipping ahead to the phrase's first
+        # letters; callers check the word start (see word_start).
+        return row["action"], re.compile(rf"(?:{row['pattern']})(?![\w-])")
+    except re.error as err:
+        raise ConfigurationError(
+            f"action pattern {row['pattern']!r} is not a valid regular expression: {err}"
+        ) from err
 
 
 def load(
@@ -122,11 +147,6 @@ def _load(actors: Path | None, actions: Path | None, cues: Path | None) -> Lexic
                 key=lambda pair: -len(pair[0]),
             )
         ),
-        actions=tuple(
-            # No leading look-behind: it would stop re from skipping ahead to the phrase's
-            # first letters; callers check the word start (see word_start).
-            (r["action"], re.compile(rf"(?:{r['pattern']})(?![\w-])"))
-            for r in action_rows
-        ),
+        actions=tuple(_action(r) for r in action_rows),
         cues={kind: tuple(values) for kind, values in cue_map.items()},
     )

@@ -725,7 +725,9 @@ class _ArticleReader:
         """The side doing the action: in the trigger, after "by" (passive), or its subject."""
         own = _SIDE_WORD.search(trigger.text)
         if own:
-            return _side_of_word(own.group("who"), side)
+            named = _side_of_word(own.group("who"), side)
+            # "pushed Russian units back": in a repulse the side named is the one repelled.
+            return schema.OPPONENT.get(named or "") if trigger.action == "repelled" else named
         # The subject is looked for in the reported clause: after the last speech verb before it.
         clause_start = max(
             [a.verb_end for a in attributions if a.verb_end <= trigger.start], default=start

@@ -179,3 +179,27 @@ def test_user_lexicon_extends_the_bundled_one(
     monkeypatch.setattr(mapper.settings, "data_folder", tmp_path)
     claims = claims_of("2025-03-10", "The Frobnia brigade said its fighters overran Lebedevka.")
     assert [r[:4] for r in rows(claims)] == [("other", "captured", "Lebedevka", "2025-03-10")]
+
+
+def test_a_lexicon_row_with_an_unquoted_comma_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, claims_of: Claims
+) -> None:
+    folder = tmp_path / "lexicon"
+    folder.mkdir()
+    (folder / "actions.csv").write_text(
+        "action,pattern\nrepelled,drove (?:\\w+ ){1,2}off\n", "utf-8"
+    )
+    monkeypatch.setattr(mapper.settings, "data_folder", tmp_path)
+    with pytest.raises(mapper.ConfigurationError, match=r"line 2: expected 2 fields .* got 3"):
+        claims_of("2025-03-10", "Ukrainian troops drove Russian units off near Sudzha.")
+
+
+def test_the_side_named_in_a_repulse_is_the_one_repelled(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2025-06-16",
+        "Ukrainian forces pushed Russian units back from Yunakivka last week, "
+        "the general staff said on Monday.",
+    )
+    assert [r[:5] for r in rows(claims)] == [
+        ("UA", "repelled", "Yunakivka", "2025-06-09", "UA"),
+    ]
