@@ -61,6 +61,7 @@ _SHARED_BY = re.compile(
     r"\s+by\s+"
     r"(?P<np>[^,;.]+?)(?=\s+(?:that|appeared|appears|showed|shows|suggested)\b|[,;.]|$)"
 )
+_RELATIVE_PRONOUN = re.compile(r"\s*(?:which|who)\s*", re.IGNORECASE)
 # A quote closes just before the speaker: "...," the ministry said.
 _QUOTE_END = re.compile(r"[\"”],?\s*$")
 _PASSIVE_BEFORE = re.compile(r"(?:\b(?:was|were|been|being|is|are|be|got)\s+(?:\w+ly\s+)?)$")
@@ -401,6 +402,9 @@ class _ArticleReader:
             before = _ADVERB_BEFORE_VERB.sub("", before)
             pieces = _NP_SPLIT.split(before)
             left = pieces[-1]
+            if _RELATIVE_PRONOUN.fullmatch(left) and len(pieces) > 1:
+                # "Russia's defence ministry, which said last week ...": who the clause is about.
+                left = pieces[-2]
             if (
                 not left.strip()
                 and before.rstrip().endswith(",")

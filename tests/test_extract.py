@@ -203,3 +203,16 @@ def test_the_side_named_in_a_repulse_is_the_one_repelled(claims_of: Claims) -> N
     assert [r[:5] for r in rows(claims)] == [
         ("UA", "repelled", "Yunakivka", "2025-06-09", "UA"),
     ]
+
+
+def test_a_relative_clause_speaks_for_the_noun_it_hangs_on(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2025-06-27",
+        "Ukrainian forces have recaptured Oleksiivka, the commander-in-chief said today. "
+        "Russia's defence ministry, which said last week that it had taken the village, "
+        "did not comment.",
+    )
+    assert [r[:4] for r in rows(claims)] == [
+        ("UA", "liberated", "Oleksiivka", "2025-06-27"),
+        ("RU", "captured", "Oleksiivka", "2025-06-16"),
+    ]
