@@ -54,9 +54,10 @@ _PATTERNS: list[tuple[str, str]] = [
         rf"(?i:\b(?P<last>last\s+)?(?P<weekday>{'|'.join(WEEKDAY_NAMES)})"
         r"(?:\s+(?:night|morning|evening|afternoon))?\b)",
     ),
+    ("today", r"(?i:\b(?:today|this morning|tonight)\b)"),
     (
-        "today",
-        r"(?i:\b(?:today|overnight|this morning|tonight|over the past (?:day|24 hours)"
+        "past_day",
+        r"(?i:\b(?:overnight|over the past (?:day|24 hours)"
         r"|over the past (?:two|three|several) days|in the past 24 hours)\b)",
     ),
     ("yesterday", r"(?i:\byesterday\b)"),
@@ -171,6 +172,10 @@ def find_dates(
         if parts is None:
             continue
         before = found[-1].date if found else previous or anchor
+        if kind == "past_day" and not found:
+            # "said on Sunday that ... over the past day" counts from the statement's date;
+            # without one in the sentence, from "today", never from an earlier sentence.
+            before = anchor
         resolved = _resolve(kind, parts, anchor, before)
         if resolved is not None:
             date, precision = resolved
@@ -234,6 +239,8 @@ def _resolve(
         return anchor - dt.timedelta(days=back), "day"
     if kind == "today":
         return anchor, "day"
+    if kind == "past_day":
+        return previous, "day"
     if kind == "yesterday":
         return anchor - dt.timedelta(days=1), "day"
     if kind == "days_earlier":

@@ -55,3 +55,11 @@ def test_never_after_the_anchor() -> None:
 def test_may_the_verb_is_not_a_month() -> None:
     assert find_dates("Russia may attack again", SUNDAY) == []
     assert find_dates("in May", SUNDAY)[0].date == dt.date(2024, 5, 1)
+
+
+def test_the_past_day_counts_from_the_statement_in_the_same_sentence_only() -> None:
+    monday = dt.date(2024, 8, 26)
+    stated = find_dates("said on Sunday that it had advanced over the past day", monday)
+    assert [d.date.isoformat() for d in stated] == ["2024-08-25", "2024-08-25"]
+    alone = find_dates("Troops advanced over the past day", monday, previous=dt.date(2024, 8, 20))
+    assert [d.date.isoformat() for d in alone] == ["2024-08-26"]
