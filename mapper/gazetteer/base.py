@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from mapper._errors import ConfigurationError
@@ -66,6 +67,9 @@ def geonames_kind(feature_code: str, population: int) -> str:
     return _GEONAMES_KINDS.get(feature_code) or settlement_kind(population)
 
 
+# Resolution asks for the distances between the same few places again and again (each
+# candidate against every other place of the article, twice).
+@lru_cache(maxsize=1 << 18)
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance in km between two WGS84 points.
 
