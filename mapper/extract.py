@@ -62,6 +62,11 @@ _SHARED_BY = re.compile(
     r"(?P<np>[^,;.]+?)(?=\s+(?:that|appeared|appears|showed|shows|suggested)\b|[,;.]|$)"
 )
 _RELATIVE_PRONOUN = re.compile(r"\s*(?:which|who)\s*", re.IGNORECASE)
+_SPEAKER_AFTER = re.compile(
+    r"\s+((?:the\s+)?[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,4})"
+    r"(?=\s*(?:[,;:.!?\"”(]|$)|\s+(?:on|in|at|during|late|early|last|this|yesterday|today"
+    r"|overnight|told|adding|who|while)\b)"
+)
 # A quote closes just before the speaker: "...," the ministry said.
 _QUOTE_END = re.compile(r"[\"”],?\s*$")
 _PASSIVE_BEFORE = re.compile(r"(?:\b(?:was|were|been|being|is|are|be|got)\s+(?:\w+ly\s+)?)$")
@@ -413,17 +418,16 @@ class _ArticleReader:
                 # "Ukraine's commander-in-chief, Oleksandr Syrskyi, said": the name and its
                 # apposition together; the first recognised actor in them gives the side.
                 named = [p.strip() for p in pieces if p.strip()][-2:]
-                fits = all(len(p.split()) <= 8 and not speech.search(p) for p in named)
+                fits = all(len(p.split()) <= 12 and not speech.search(p) for p in named)
                 left = ", ".join(named) if fits else ""
             left_start = start + before.rfind(left)
             np = _clean_np(left)
             if " by " in f" {np} ":
                 np = np.split(" by ", 1)[1]
             if not np:
-                right = re.match(
-                    r"\s+((?:the\s+)?[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,4})",
-                    sentence[match.end() :],
-                )
+                # '"...," said Ivan Ivanov.': the name ends the clause; in "..., said Russian
+                # troops had advanced" the capitalised word starts what was said.
+                right = _SPEAKER_AFTER.match(sentence, match.end())
                 if right is None or before.rstrip()[-1:] not in {'"', "”", ","}:
                     continue
                 np = right.group(1)

@@ -216,3 +216,27 @@ def test_a_relative_clause_speaks_for_the_noun_it_hangs_on(claims_of: Claims) ->
         ("UA", "liberated", "Oleksiivka", "2025-06-27"),
         ("RU", "captured", "Oleksiivka", "2025-06-16"),
     ]
+
+
+def test_a_long_apposition_keeps_its_speaker(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2025-06-20",
+        "DeepState, a Ukrainian analysis group with close ties to the military, said Russian "
+        "troops had advanced near Sudzha.",
+    )
+    assert [(c.claimant.split(",")[0], c.side, c.action) for c in claims.itertuples()] == [
+        ("DeepState", "observer", "advanced")
+    ]
+
+
+def test_a_name_after_the_speech_verb_speaks_only_when_it_ends_the_clause(
+    claims_of: Claims,
+) -> None:
+    said_after = claims_of(
+        "2025-03-13", '"We have liberated Sudzha," said Valery Gerasimov on Thursday.'
+    )
+    assert said_after["claimant"].tolist() == ["Valery Gerasimov"]
+    said_what = claims_of(
+        "2025-03-13", "Officials in the region, said Russian troops had advanced near Sudzha."
+    )
+    assert "Russian" not in said_what["claimant"].tolist()
