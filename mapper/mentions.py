@@ -57,6 +57,7 @@ _LIST_JOIN = re.compile(r"\s*(?:,|and|or|,\s*and)\s*")
 # "Guevo and Oleshnya, and that in the Belgorod region ...": a new clause, not a qualifier.
 _CLAUSE_WORD = re.compile(r"\b(?:but|that|which|while|whereas|where|who|when)\b")
 _SOFTMAX_SCALE = 4.0
+_LONE_VILLAGE = 0.5
 _TOWARDS = re.compile(r"\s+to\s+[A-ZА-Я]")
 _COUNTRY_POSSESSIVE = re.compile(r"(?:russia|ukraine)['’]s\s*$", re.I)
 _TOWNS = ("capital", "city", "settlement")
@@ -617,13 +618,8 @@ def _score(candidate: Candidate, context: _Context) -> tuple[float, float, list[
     )
     score = sum(points for _, points in reasons)
     in_named_region = candidate.admin1 in {r.name for r in context.regions}
-    plausible = (
-        1.0
-        if in_named_region
-        else _plausibility(
-            candidate, [c for group in context.neighbours for c in group] + context.regions
-        )
-    )
+    anchors = [c for group in context.neighbours for c in group] + context.regions
+    plausible = 1.0 if in_named_region else _plausibility(candidate, anchors)
     explained = [f"{why} {points:+.2f}" for why, points in reasons if points >= 0.005]
     outside = context.qualifiers - {candidate.admin1, candidate.admin2, candidate.name}
     village = candidate.kind in ("settlement", "city", "district")
@@ -632,7 +628,8 @@ def _score(candidate: Candidate, context: _Context) -> tuple[float, float, list[
         plausible = min(plausible, 0.3)
         explained.append(f"not in {', '.join(sorted(context.qualifiers))}: confidence x0.30")
     elif plausible < 1:
-        explained.append(f"far from the article's other places: confidence x{plausible:.2f}")
+        where = "far from the article's other places" if anchors else "outside the focus regions"
+        explained.append(f"{where}: confidence x{plausible:.2f}")
     return score, plausible, explained
 
 
@@ -735,8 +732,12 @@ def rank_candidates(
 def _plausibility(candidate: Candidate, anchors: list[Candidate]) -> float:
     """Discount a village far from every other place of the article: likely a namesake."""
     others = [a for a in anchors if a.place_id != candidate.place_id]
-    if candidate.kind != "settlement" or not others:
+    if candidate.kind != "settlement":
         return 1.0
+    if not others:
+        # Nothing else in the article says where it is: a village far from the reporting's
+        # focus (Pskov's Loknya for a Loknya on the Sumy border) is a guess, not a finding.
+        return 1.0 if candidate.admin1 in settings.focus_regions else _LONE_VILLAGE
     nearest = min(distance_km(candidate, a) for a in others)
     return 1.0 if nearest <= 60 else max(0.3, 1.0 - (nearest - 60) / 200)
 
@@ -770,15 +771,15 @@ def _row(article_id: str, f: _Found, field: str) -> dict[str, object]:
         ]
         best = max(range(len(f.candidates)), key=lambda i: (scores[i], -i))
         reasons = "; ".join(f.scored[best][2])
-    others = "; ".join(
-        f"{c.name} ({c.admin1 or c.country})" for i, c in enumerate(f.candidates) if i != best
-    )
+    labels = [f"{c.name} ({c.admin1 or c.country})" for c in f.candidates]
+    others = "; ".join(label for i, label in enumerate(labels) if i != best)
     if confidences[best] < settings.min_place_confidence:
+        # Nothing was chosen: every candidate stays on the list, the likeliest first.
         return {
             **base,
             "status": "ambiguous",
             "confidence": round(confidences[best], 3),
-            "candidates": others,
+            "candidates": "; ".join([labels[best], others] if others else [labels[best]]),
             "reasons": reasons,
         }
     place = f.candidates[best]

@@ -28,9 +28,10 @@ mentions (DataFrame, index ``mention_id``)
     lat, lon      WGS84 coordinates of the place
     confidence    0..1, how sure the resolution is
     status        ``resolved``, ``ambiguous`` (abstained) or ``no_match``
-    candidates    the other candidates considered, ``;``-separated ``name (admin1)``
-    reasons       why the chosen candidate won (points per piece of evidence), or
-                  ``review override``
+    candidates    ``;``-separated ``name (admin1)``: the other candidates considered
+                  when resolved; every candidate, the likeliest first, when ambiguous
+    reasons       why the chosen (or, when ambiguous, the likeliest) candidate scored
+                  as it did (points per piece of evidence), or ``review override``
     ============  =========================================================
 
 claims (DataFrame, index ``claim_id``)

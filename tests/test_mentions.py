@@ -80,6 +80,17 @@ def test_far_namesake_is_abstained_not_guessed(places: Callable[[str], pd.DataFr
     assert pd.isna(novenke["place_id"])
 
 
+def test_a_lone_village_outside_the_focus_regions_is_abstained(
+    places: Callable[[str], pd.DataFrame],
+) -> None:
+    found = places("Ukrainian forces withdrew from the village of Loknya, a spokesman said.")
+    loknya = found[found["surface"] == "Loknya"].iloc[0]
+    assert loknya["status"] == "ambiguous"
+    assert "Loknya" in loknya["candidates"]
+    near = places("Ukrainian forces withdrew from Loknya near Sudzha, a spokesman said.")
+    assert near.set_index("surface").loc["Sudzha", "status"] == "resolved"
+
+
 def test_offsets_point_at_the_surface(places: Callable[[str], pd.DataFrame]) -> None:
     text = "Russia's defence ministry said its troops had captured Gornal."
     found = places(text)
