@@ -530,6 +530,12 @@ def _qualifiers(f: _Found, found: list[_Found], text: str) -> set[str]:
     following = [g for g in found if g.start > f.start]
     previous = f
     for g in following:
+        if (
+            text.startswith(_POSSESSIVE, g.end)
+            and g.candidates[:1]
+            and all(c.kind == "country" for c in g.candidates)
+        ):
+            continue  # "in Ukraine's Sumy region": the country belongs to the qualifier
         gap = text[previous.end : g.start]
         if _SENTENCE_BREAK.search(gap):
             return set()

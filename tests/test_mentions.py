@@ -91,6 +91,16 @@ def test_a_lone_village_outside_the_focus_regions_is_abstained(
     assert near.set_index("surface").loc["Sudzha", "status"] == "resolved"
 
 
+def test_a_country_possessive_does_not_cut_the_qualifier_off(
+    places: Callable[[str], pd.DataFrame],
+) -> None:
+    found = places("Russia said it had taken the village of Zhuravka in Ukraine's Sumy region.")
+    zhuravka = found[found["surface"] == "Zhuravka"].iloc[0]
+    # The built-in gazetteer knows Zhuravkas in Chernihiv and Cherkasy oblasts only.
+    assert zhuravka["status"] == "ambiguous"
+    assert "not in Sumy Oblast" in zhuravka["reasons"]
+
+
 def test_offsets_point_at_the_surface(places: Callable[[str], pd.DataFrame]) -> None:
     text = "Russia's defence ministry said its troops had captured Gornal."
     found = places(text)
