@@ -67,6 +67,7 @@ _SPEAKER_AFTER = re.compile(
     r"(?=\s*(?:[,;:.!?\"”(]|$)|\s+(?:on|in|at|during|late|early|last|this|yesterday|today"
     r"|overnight|told|adding|who|while)\b)"
 )
+_CLAUSE_BOUNDARY = re.compile(r";|\b(?:(?:and|but)\s+that|but|while|whereas)\b")
 # A quote closes just before the speaker: "...," the ministry said.
 _QUOTE_END = re.compile(r"[\"”],?\s*$")
 _PASSIVE_BEFORE = re.compile(r"(?:\b(?:was|were|been|being|is|are|be|got)\s+(?:\w+ly\s+)?)$")
@@ -741,6 +742,12 @@ class _ArticleReader:
             [a.verb_end for a in attributions if a.verb_end <= trigger.start], default=start
         )
         before = self.text[clause_start : trigger.start]
+        # "said Russian forces had been stopped ... and that Ukrainian troops had retaken X":
+        # the subject is the one of the trigger's own clause.
+        clauses = list(_CLAUSE_BOUNDARY.finditer(before))
+        if clauses:
+            clause_start += clauses[-1].end()
+            before = before[clauses[-1].end() :]
         by = re.match(
             r"\s+by\s+(?:the\s+)?([\w'’-]+(?:\s+[\w'’-]+)?)",
             self.text[trigger.end : trigger.end + 60],
@@ -749,10 +756,23 @@ class _ArticleReader:
         if agent:
             # "was liberated by Russian troops", "the largest town captured by Kyiv"
             return _side_of_word(agent.group("who"), side)
-        if _PASSIVE_BEFORE.search(before.lower()) or trigger.text.startswith(("was ", "were ")):
-            return None
+        passive = bool(_PASSIVE_BEFORE.search(before.lower())) or trigger.text.startswith(
+            ("was ", "were ", "been ", "being ")
+        )
+        if passive:
+            # The subject is the side the action befell: "Russian forces had been stopped"
+            # (Ukraine repelled them), "Ukrainian troops were pushed out" (they withdrew);
+            # who "was liberated" a place is said only by "by ...", looked for above.
+            if trigger.action == "repelled":
+                return schema.OPPONENT.get(self._subject(before, side) or "")
+            return self._subject(before, side) if trigger.action == "withdrew" else None
         if clause_start > start and _PRONOUN_SUBJECT.match(before):
             return side if side in ("RU", "UA") else None
+        return self._subject(before, side)
+
+    @staticmethod
+    def _subject(before: str, side: str) -> str | None:
+        """The side of the first subject-like side word ("Russian forces", "Kyiv")."""
         subjects = [
             m
             for m in _SIDE_WORD.finditer(before)

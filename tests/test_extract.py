@@ -240,3 +240,31 @@ def test_a_name_after_the_speech_verb_speaks_only_when_it_ends_the_clause(
         "2025-03-13", "Officials in the region, said Russian troops had advanced near Sudzha."
     )
     assert "Russian" not in said_what["claimant"].tolist()
+
+
+def test_each_clause_has_its_own_subject_and_passive_halts_are_repulses(
+    claims_of: Claims,
+) -> None:
+    claims = claims_of(
+        "2025-06-26",
+        "Oleksandr Syrskyi said on Thursday that Russian forces had been stopped near Yunakivka "
+        "and that Ukrainian troops had retaken Sverdlikovo.",
+    )
+    assert [r[:5] for r in rows(claims)] == [
+        ("UA", "repelled", "Yunakivka", "2025-06-26", "UA"),
+        ("UA", "liberated", "Sverdlikovo", "2025-06-26", "UA"),
+    ]
+
+
+def test_troops_still_present_hold_the_place(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2025-03-17", "Ukrainian troops are still present in Sudzha, Zelensky said on Monday."
+    )
+    assert [r[:5] for r in rows(claims)] == [("UA", "holds", "Sudzha", "2025-03-17", "UA")]
+
+
+def test_in_a_passive_withdrawal_the_subject_withdrew(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2025-03-14", "Russian troops were forced out of Sverdlikovo, Ukraine's general staff said."
+    )
+    assert [r[:5] for r in rows(claims)] == [("UA", "withdrew", "Sverdlikovo", "2025-03-14", "UA")]
