@@ -268,3 +268,11 @@ def test_in_a_passive_withdrawal_the_subject_withdrew(claims_of: Claims) -> None
         "2025-03-14", "Russian troops were forced out of Sverdlikovo, Ukraine's general staff said."
     )
     assert [r[:5] for r in rows(claims)] == [("UA", "withdrew", "Sverdlikovo", "2025-03-14", "UA")]
+
+
+def test_drones_that_attacked_a_town_are_a_strike(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2025-03-20",
+        "Governor Vyacheslav Gladkov said Ukrainian drones had attacked Shebekino overnight.",
+    )
+    assert [r[1:5] for r in rows(claims)] == [("attacked", "Shebekino", "2025-03-20", None)]
