@@ -67,6 +67,7 @@ _SPEAKER_AFTER = re.compile(
     r"(?=\s*(?:[,;:.!?\"”(]|$)|\s+(?:on|in|at|during|late|early|last|this|yesterday|today"
     r"|overnight|told|adding|who|while)\b)"
 )
+_SIDE_NAMES = ("ukrain", "russia", "kyiv", "moscow")
 _CLAUSE_BOUNDARY = re.compile(r";|\b(?:(?:and|but)\s+that|but|while|whereas)\b")
 # A quote closes just before the speaker: "...," the ministry said.
 _QUOTE_END = re.compile(r"[\"”],?\s*$")
@@ -345,7 +346,7 @@ class _ArticleReader:
         )
         triggers = self._triggers(start, lower, attributions, splits)
         places = self._claim_places(in_sentence, triggers, attributions, start, lower)
-        self._assign(places, triggers, splits)
+        self._assign(places, triggers, splits, (start, end))
         _repelled_assaults(triggers)
         dates = find_dates(self.text, self.anchor, within=(start, end), previous=self.last_date)
         if dates:
@@ -479,10 +480,16 @@ class _ArticleReader:
         self, start: int, lower: str, attributions: list[_Attribution], splits: list[int]
     ) -> list[_Trigger]:
         end = start + len(lower)
+        # A capitalised action word inside a sentence belongs to a name ("the Centre for
+        # Countering Disinformation", "Liberation Square"), not to what happened; a side's
+        # adjective is capitalised anyway ("the Ukrainian-held area").
+        first = end - len(lower.lstrip(" \t\n\"“‘'("))
         found = [
             _Trigger(action, a, b, text)
             for action, a, b, text in self.action_hits
-            if start <= a and b <= end
+            if start <= a
+            and b <= end
+            and (a == first or not self.text[a].isupper() or text.startswith(_SIDE_NAMES))
         ]
         kept: list[_Trigger] = []
         for trigger in found:
@@ -495,6 +502,9 @@ class _ArticleReader:
             if modal.search(window):
                 trigger.dropped = True
             for a in attributions:
+                # Inside who speaks no word is an action, but a denial may be the speech verb
+                # itself ("Kyiv denied") or what the speaker did first ("X called the report
+                # a fabrication and said").
                 if a.span[0] <= trigger.start < a.verb_end and trigger.action != "denied":
                     trigger.dropped = True
         _absorb(kept, self.text, splits)
@@ -562,15 +572,21 @@ class _ArticleReader:
                     return True
         return False
 
-    def _assign(self, places: list[_Place], triggers: list[_Trigger], splits: list[int]) -> None:
+    def _assign(
+        self,
+        places: list[_Place],
+        triggers: list[_Trigger],
+        splits: list[int],
+        sentence: tuple[int, int],
+    ) -> None:
         # Attempts ("tried to break through near X") keep their places for a later "the
         # attacks were repelled"; absorbed triggers hand theirs to the absorber.
         live = [t for t in triggers if not t.dropped or t.action == "advanced" or t.absorbed_by]
         if not live:
             return
         for place in places:
-            lo = max([s for s in splits if s <= place["start"]], default=0)
-            hi = min([s for s in splits if s >= place["end"]], default=len(self.text))
+            lo = max([s for s in splits if s <= place["start"]], default=sentence[0])
+            hi = min([s for s in splits if s >= place["end"]], default=sentence[1])
             own = [t for t in live if lo <= t.start < hi]
             if not own and _NO_CLAIM.search(self.text[lo:hi]):
                 continue  # "made no confirmed gains near X", "next will be X"
@@ -700,7 +716,7 @@ class _ArticleReader:
             action, actor = "withdrew", side
         controller = _controller(action, actor, side, home)
         if place is not None and place["place_kind"] == "oblast" and action in _FULL_ACTIONS:
-            controller = self._oblast_controller(trigger, controller, splits)
+            controller = self._oblast_controller(trigger, controller, splits, (start, end))
             if controller == "contested" and action in ("captured", "liberated"):
                 action = "advanced"  # "retook most of the region": a gain, not the region
         elif place is not None and place["place_kind"] == "oblast" and action == "repelled":
@@ -788,10 +804,14 @@ class _ArticleReader:
         return None
 
     def _oblast_controller(
-        self, trigger: _Trigger, controller: str | None, splits: list[int]
+        self,
+        trigger: _Trigger,
+        controller: str | None,
+        splits: list[int],
+        sentence: tuple[int, int],
     ) -> str | None:
-        lo = max([s for s in splits if s <= trigger.start], default=0)
-        hi = min([s for s in splits if s >= trigger.end], default=len(self.text))
+        lo = max([s for s in splits if s <= trigger.start], default=sentence[0])
+        hi = min([s for s in splits if s >= trigger.end], default=sentence[1])
         segment = self.text[lo:hi]
         full = self.lex.cue_regex("full").search(segment)
         partial = self.lex.cue_regex("partial").search(segment)

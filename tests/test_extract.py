@@ -276,3 +276,49 @@ def test_drones_that_attacked_a_town_are_a_strike(claims_of: Claims) -> None:
         "Governor Vyacheslav Gladkov said Ukrainian drones had attacked Shebekino overnight.",
     )
     assert [r[1:5] for r in rows(claims)] == [("attacked", "Shebekino", "2025-03-20", None)]
+
+
+def test_words_of_a_name_are_not_actions(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2024-11-06",
+        "Andriy Kovalenko, who heads the Centre for Countering Disinformation, wrote that "
+        "North Korean troops had come under fire in the Kursk region.",
+    )
+    assert "denied" not in claims["action"].tolist()
+
+
+def test_denials_by_negated_control_and_by_no_breakthrough(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2025-04-07",
+        "Russia's defence ministry said on Saturday its troops had captured Basivka. "
+        "Andriy Kovalenko wrote on Telegram on Sunday that Russian troops did not control "
+        "Basivka.",
+    )
+    assert [r[:2] + r[5:] for r in rows(claims)] == [
+        ("RU", "captured", True),
+        ("UA", "denied", False),
+    ]
+    breakthrough = claims_of(
+        "2025-03-10", "Kyiv said there was no breakthrough near Sudzha on Sunday."
+    )
+    assert breakthrough["action"].tolist() == ["denied"]
+
+
+def test_what_is_expected_to_be_done_is_not_a_claim(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2025-03-13",
+        "Putin visited a command post in the Kursk region and said he expected Sudzha to be "
+        "freed soon. Much of the region was still contested.",
+    )
+    assert "liberated" not in claims["action"].tolist()
+
+
+def test_cues_of_a_later_sentence_do_not_qualify_a_region_claim(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2025-04-27",
+        "Russia's defence ministry said on Saturday that its forces had liberated the Kursk "
+        "region. Ukrainian officials said much of the border area was quiet.",
+    )
+    assert [r[:5] for r in rows(claims)][:1] == [
+        ("RU", "liberated", "Kursk Oblast", "2025-04-26", "RU")
+    ]
