@@ -19,11 +19,11 @@ MONTH_NAMES = (
     "july", "august", "september", "october", "november", "december",
 )  # fmt: skip
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_MONTH_ABBREVIATIONS = {
+MONTH_ABBREVIATIONS = {
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8,
     "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
 }  # fmt: skip
-_MONTHS = {name: number for number, name in enumerate(MONTH_NAMES, start=1)} | _MONTH_ABBREVIATIONS
+_MONTHS = {name: number for number, name in enumerate(MONTH_NAMES, start=1)} | MONTH_ABBREVIATIONS
 _WEEKDAYS = {name: number for number, name in enumerate(WEEKDAY_NAMES)}
 _NUMBERS = {
     "a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -33,7 +33,7 @@ _NUMBERS = {
 # "May" is a month only when capitalised; every other month name is matched case-insensitively.
 _MONTH = (
     rf"(?:(?i:{'|'.join(m for m in MONTH_NAMES if m != 'may')})"
-    rf"|(?i:{'|'.join(_MONTH_ABBREVIATIONS)})\.?|May)"
+    rf"|(?i:{'|'.join(MONTH_ABBREVIATIONS)})\.?|May)"
 )
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
 _YEAR = r"(?P<year>(?:19|20)\d\d)"

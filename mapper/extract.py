@@ -68,6 +68,7 @@ _SPEAKER_AFTER = re.compile(
     r"|overnight|told|adding|who|while)\b)"
 )
 _SIDE_NAMES = ("ukrain", "russia", "kyiv", "moscow")
+_PASSIVE_STARTS = ("was ", "were ", "been ", "being ")
 _CLAUSE_BOUNDARY = re.compile(r";|\b(?:(?:and|but)\s+that|but|while|whereas)\b")
 # A quote closes just before the speaker: "...," the ministry said.
 _QUOTE_END = re.compile(r"[\"”],?\s*$")
@@ -770,10 +771,14 @@ class _ArticleReader:
         )
         agent = _SIDE_WORD.search(by.group(1)) if by else None
         if agent:
-            # "was liberated by Russian troops", "the largest town captured by Kyiv"
-            return _side_of_word(agent.group("who"), side)
+            # "was liberated by Russian troops", "the largest town captured by Kyiv"; but
+            # "thwarted an attempt by Ukrainian units" names the side that was repelled.
+            by_side = _side_of_word(agent.group("who"), side)
+            if trigger.action == "repelled" and not trigger.text.startswith(_PASSIVE_STARTS):
+                return schema.OPPONENT.get(by_side or "")
+            return by_side
         passive = bool(_PASSIVE_BEFORE.search(before.lower())) or trigger.text.startswith(
-            ("was ", "were ", "been ", "being ")
+            _PASSIVE_STARTS
         )
         if passive:
             # The subject is the side the action befell: "Russian forces had been stopped"
@@ -821,8 +826,11 @@ class _ArticleReader:
         return controller
 
     def _denial_controller(self, start: int, end: int, side: str) -> str:
-        for action, a, b, _ in self.action_hits:
-            if action == "holds" and start <= a and b <= end:
+        hits = [(action, a, b) for action, a, b, _ in self.action_hits if start <= a and b <= end]
+        denied = [(a, b) for action, a, b in hits if action == "denied"]
+        for action, a, b in hits:
+            # "did not control" denies a hold; it says nothing of who holds the place.
+            if action == "holds" and not any(lo <= a and b <= hi for lo, hi in denied):
                 who = _SIDE_WORD.search(self.text[max(start, a - 40) : b])
                 if who:
                     return _side_of_word(who.group("who"), side) or "contested"

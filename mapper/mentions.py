@@ -29,7 +29,7 @@ from functools import cache, lru_cache
 import pandas as pd
 
 from mapper import schema, settings
-from mapper._dates import MONTH_NAMES, WEEKDAY_NAMES
+from mapper._dates import MONTH_ABBREVIATIONS, MONTH_NAMES, WEEKDAY_NAMES
 from mapper._errors import ConfigurationError, GazetteerUnavailable
 from mapper._lexicon import Lexicon, load
 from mapper._text import (
@@ -64,7 +64,7 @@ _TOWNS = ("capital", "city", "settlement")
 _FUNCTION_WORDS = frozenset(
     "the a an on in at but and yet he she it they we his her its their our this that these those "
     "after before while when if as by for with from since".split()
-).union(MONTH_NAMES, WEEKDAY_NAMES)
+).union(MONTH_NAMES, MONTH_ABBREVIATIONS, WEEKDAY_NAMES)
 
 
 @dataclass

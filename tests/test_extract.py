@@ -322,3 +322,23 @@ def test_cues_of_a_later_sentence_do_not_qualify_a_region_claim(claims_of: Claim
     assert [r[:5] for r in rows(claims)][:1] == [
         ("RU", "liberated", "Kursk Oblast", "2025-04-26", "RU")
     ]
+
+
+def test_reuters_dateline_and_control_of_part_of_a_region(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2024-08-20",
+        "KYIV, Aug 12 (Reuters) - Ukrainian forces control 1,000 square kilometres of Russia's "
+        "Kursk region, Ukraine's top commander said on Monday.",
+    )
+    assert [r[:5] for r in rows(claims)] == [
+        ("UA", "holds", "Kursk Oblast", "2024-08-12", "contested")
+    ]
+
+
+def test_the_side_behind_a_thwarted_attempt_was_repelled(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2024-08-20",
+        "The Russian defence ministry said its forces thwarted an attempt by Ukrainian units "
+        "to break through near the village of Tyotkino.",
+    )
+    assert [r[:5] for r in rows(claims)] == [("RU", "repelled", "Tetkino", "2024-08-20", "RU")]
