@@ -197,6 +197,7 @@ class _Claim:
     negated: bool = False
     denied_by: _Claim | None = None
     claim_id: str = ""
+    undated: bool = False
 
 
 def claims_from_articles(
@@ -386,6 +387,7 @@ class _ArticleReader:
                         start,
                         end,
                         said_on=attribution.said_on if attribution else None,
+                        background=background,
                     )
         self.recent_places.extend(places)
 
@@ -682,6 +684,7 @@ class _ArticleReader:
         end: int,
         *,
         said_on: dt.date | None = None,
+        background: bool = False,
     ) -> _Claim:
         home = _home_side(place)
         action = trigger.action
@@ -724,6 +727,11 @@ class _ArticleReader:
             controller = "contested"  # attacks repelled somewhere in a region: not all of it
         if action == "denied":
             controller = self._denial_controller(start, end, side)
+        # Background ("Sudzha, which Ukraine seized in August") is dated by its own clause
+        # only; without a date there it is undated, not dated like the news around it.
+        date = self._date(trigger, dates, attributions, splits, own_clause=background)
+        if date is None and said_on and not background:
+            date = DateExpr(start, start, said_on, "day")
         confidence = 0.75
         if claimant == OUTLET:
             confidence = 0.6
@@ -737,8 +745,8 @@ class _ArticleReader:
             place=place,
             claimant=claimant,
             side=side,
-            date=self._date(trigger, dates, attributions, splits)
-            or (DateExpr(start, start, said_on, "day") if said_on else None),
+            date=date,
+            undated=background and date is None,
             controller=controller,
             confidence=confidence,
             sentence=self.text[start:end],
@@ -842,6 +850,8 @@ class _ArticleReader:
         dates: list[DateExpr],
         attributions: list[_Attribution],
         splits: list[int],
+        *,
+        own_clause: bool = False,
     ) -> DateExpr | None:
         if not dates:
             return None
@@ -855,12 +865,10 @@ class _ArticleReader:
             return min(abs(d.start - trigger.end), abs(trigger.start - d.end))
 
         in_segment = [d for d in dates if lo <= d.start <= hi]
-        for pool in (
-            [d for d in in_segment if not attached(d)],
-            in_segment,
-            [d for d in dates if not attached(d)],
-            dates,
-        ):
+        pools = [[d for d in in_segment if not attached(d)], in_segment]
+        if not own_clause:
+            pools += [[d for d in dates if not attached(d)], dates]
+        for pool in pools:
             if pool:
                 return min(pool, key=distance)
         return None
@@ -1129,6 +1137,7 @@ def _deduplicated(claims: list[_Claim], article_id: str) -> list[_Claim]:
 def _row(article_id: str, article: pd.Series, c: _Claim) -> dict[str, object]:
     assert c.place is not None
     date = c.date.date if c.date else article["published"].date()
+    precision = c.date.precision if c.date else "day"
     place_id = c.place.get(schema.PLACE_ID)
     return {
         schema.CLAIM_ID: c.claim_id,
@@ -1139,8 +1148,8 @@ def _row(article_id: str, article: pd.Series, c: _Claim) -> dict[str, object]:
         "place_name": _place_name(c.place),
         schema.PLACE_ID: place_id if isinstance(place_id, str) else None,
         schema.MENTION_ID: c.place[schema.MENTION_ID],
-        "event_date": pd.Timestamp(date),
-        "date_precision": c.date.precision if c.date else "day",
+        "event_date": pd.NaT if c.undated else pd.Timestamp(date),
+        "date_precision": None if c.undated else precision,
         "asserted_controller": c.controller,
         "negated": c.negated,
         "negated_by": c.denied_by.claim_id if c.denied_by else None,

@@ -342,3 +342,18 @@ def test_the_side_behind_a_thwarted_attempt_was_repelled(claims_of: Claims) -> N
         "to break through near the village of Tyotkino.",
     )
     assert [r[:5] for r in rows(claims)] == [("RU", "repelled", "Tetkino", "2024-08-20", "RU")]
+
+
+def test_background_is_dated_by_its_own_clause_or_not_at_all(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2025-03-14",
+        "Russia's defence ministry said on Thursday its forces had recaptured Sudzha, the "
+        "biggest town Ukraine had captured during its incursion.",
+    )
+    by_claimant = claims.set_index("claimant")
+    assert by_claimant.loc["Russia's defence ministry", "event_date"].date().isoformat() == (
+        "2025-03-13"
+    )
+    background = by_claimant.loc["the outlet"]
+    assert (background["action"], background["asserted_controller"]) == ("captured", "UA")
+    assert pd.isna(background["event_date"]) and pd.isna(background["date_precision"])
