@@ -57,7 +57,8 @@ _Place = dict[str, Any]
 # These two and the cue regexes run over lower-case text (see lower_keeping_offsets).
 _ACCORDING_TO = re.compile(r"\baccording to\s+(?P<np>[^,;.]+)")
 _SHARED_BY = re.compile(
-    r"\b(?:shared|posted|published|cited|reported|released|claims?|statements?|reports?)"
+    r"\b(?:shared|posted|published|cited|reported|released|geolocated|verified|filmed|claims?"
+    r"|statements?|reports?)"
     r"\s+by\s+"
     r"(?P<np>[^,;.]+?)(?=\s+(?:that|appeared|appears|showed|shows|suggested)\b|[,;.]|$)"
 )
@@ -67,6 +68,8 @@ _SPEAKER_AFTER = re.compile(
     r"(?=\s*(?:[,;:.!?\"”(]|$)|\s+(?:on|in|at|during|late|early|last|this|yesterday|today"
     r"|overnight|told|adding|who|while)\b)"
 )
+# "Kyiv has not confirmed it", "declined to say": no statement, so nobody to attribute to.
+_NOT_SAID = re.compile(r"(?:\bnot|n['’]t|\bnever|\bdeclined to|\brefused to)\s+(?:yet\s+)?$", re.I)
 _SIDE_NAMES = ("ukrain", "russia", "kyiv", "moscow")
 _PASSIVE_STARTS = ("was ", "were ", "been ", "being ")
 _CLAUSE_BOUNDARY = re.compile(r";|\b(?:(?:and|but)\s+that|but|while|whereas)\b")
@@ -407,7 +410,7 @@ class _ArticleReader:
             )
         for match in speech.finditer(lower):
             before = sentence[: match.start()]
-            if _PASSIVE_BEFORE.search(before):
+            if _PASSIVE_BEFORE.search(before) or _NOT_SAID.search(before):
                 continue
             before = _ADVERB_BEFORE_VERB.sub("", before)
             pieces = _NP_SPLIT.split(before)

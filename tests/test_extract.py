@@ -357,3 +357,25 @@ def test_background_is_dated_by_its_own_clause_or_not_at_all(claims_of: Claims) 
     background = by_claimant.loc["the outlet"]
     assert (background["action"], background["asserted_controller"]) == ("captured", "UA")
     assert pd.isna(background["event_date"]) and pd.isna(background["date_precision"])
+
+
+def test_a_report_nobody_confirmed_is_the_outlets_hedged_claim(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2025-03-14",
+        "Ukrainian troops were reported to have withdrawn from Sudzha, though Kyiv has not "
+        "confirmed it.",
+    )
+    (claim,) = claims.itertuples()
+    assert (claim.claimant, claim.side, claim.action) == ("the outlet", "observer", "withdrew")
+    assert claim.confidence < 0.6
+
+
+def test_geolocated_footage_of_a_flag_raising_is_the_analysts_claim(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2025-03-14",
+        "Footage geolocated by analysts showed Russian troops raising a flag over the central "
+        "square of Sudzha.",
+    )
+    assert [(c.claimant, c.side, c.action, c.asserted_controller) for c in claims.itertuples()] == [
+        ("analysts", "observer", "captured", "RU")
+    ]
