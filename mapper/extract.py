@@ -130,7 +130,7 @@ _AFTER_SPEAKER = re.compile(
 )
 _TRAILING_JUNK = re.compile(
     rf"(?:[\s,]+(?:on|late on|early on|in|late|early)?\s*(?:{_DAYS}|today|yesterday|earlier|"
-    r"later|also|had|has|have|appeared to|appears to|again|previously|separately|night|"
+    r"later|also|both|had|has|have|appeared to|appears to|again|previously|separately|night|"
     r"morning|evening)\b)+$",
     re.IGNORECASE,
 )

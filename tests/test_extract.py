@@ -379,3 +379,13 @@ def test_geolocated_footage_of_a_flag_raising_is_the_analysts_claim(claims_of: C
     assert [(c.claimant, c.side, c.action, c.asserted_controller) for c in claims.itertuples()] == [
         ("analysts", "observer", "captured", "RU")
     ]
+
+
+def test_both_claimants_of_a_shared_statement_are_named_plainly(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2025-03-14", "Kyiv and Moscow both said their forces held positions near Gornal."
+    )
+    assert [(c.claimant, c.side, c.asserted_controller) for c in claims.itertuples()] == [
+        ("Kyiv", "UA", "UA"),
+        ("Moscow", "RU", "RU"),
+    ]
