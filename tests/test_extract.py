@@ -389,3 +389,11 @@ def test_both_claimants_of_a_shared_statement_are_named_plainly(claims_of: Claim
         ("Kyiv", "UA", "UA"),
         ("Moscow", "RU", "RU"),
     ]
+
+
+def test_a_place_declared_ours_is_captured(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2025-03-16",
+        '"Sudzha is ours," a Russian commander said in a video posted on Telegram on Saturday.',
+    )
+    assert [r[:5] for r in rows(claims)] == [("RU", "captured", "Sudzha", "2025-03-15", "RU")]
