@@ -62,7 +62,6 @@ _SHARED_BY = re.compile(
     r"\s+by\s+"
     r"(?P<np>[^,;.]+?)(?=\s+(?:that|appeared|appears|showed|shows|suggested)\b|[,;.]|$)"
 )
-_RELATIVE_PRONOUN = re.compile(r"\s*(?:which|who)\s*", re.IGNORECASE)
 _SPEAKER_AFTER = re.compile(
     r"\s+((?:the\s+)?[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,4})"
     r"(?=\s*(?:[,;:.!?\"”(]|$)|\s+(?:on|in|at|during|late|early|last|this|yesterday|today"
@@ -70,6 +69,8 @@ _SPEAKER_AFTER = re.compile(
 )
 # "Kyiv has not confirmed it", "declined to say": no statement, so nobody to attribute to.
 _NOT_SAID = re.compile(r"(?:\bnot|n['’]t|\bnever|\bdeclined to|\brefused to)\s+(?:yet\s+)?$", re.I)
+_APPOSITION_WORDS = 6
+_RELATIVE = re.compile(r"\s*(?:which|who|where|whose)\b\s*", re.IGNORECASE)
 _SIDE_NAMES = ("ukrain", "russia", "kyiv", "moscow")
 _PASSIVE_STARTS = ("was ", "were ", "been ", "being ")
 _CLAUSE_BOUNDARY = re.compile(r";|\b(?:(?:and|but)\s+that|but|while|whereas)\b")
@@ -364,6 +365,11 @@ class _ArticleReader:
             if trigger.dropped:
                 continue
             background = self._background(trigger, splits, start)
+            clause = max([s for s in splits if s < trigger.start], default=None)
+            if clause is not None and _RELATIVE.match(self.text, clause + 1):
+                # A relative clause speaks of its own places or of the noun it hangs on, never
+                # of a place earlier in the sentence.
+                trigger.places = [p for p in trigger.places if p["start"] > clause]
             if not trigger.places:
                 trigger.places = self._fallback_places(
                     trigger, triggers, in_sentence, splits, background, start
@@ -415,7 +421,7 @@ class _ArticleReader:
             before = _ADVERB_BEFORE_VERB.sub("", before)
             pieces = _NP_SPLIT.split(before)
             left = pieces[-1]
-            if _RELATIVE_PRONOUN.fullmatch(left) and len(pieces) > 1:
+            if _RELATIVE.fullmatch(left) and len(pieces) > 1:
                 # "Russia's defence ministry, which said last week ...": who the clause is about.
                 left = pieces[-2]
             if (
@@ -634,9 +640,15 @@ class _ArticleReader:
         start: int,
     ) -> list[_Place]:
         if background:
+            # The clause hangs on the noun right before it ("Sudzha, the biggest town Ukraine
+            # had captured"; "Sudzha, the district centre, which ..."), never on a place further
+            # back ("land in the Kursk region ... with Russia, which has seized ...").
             seg_start = max(s for s in splits if s < trigger.start)
-            before = [m for m in mentions if m["end"] <= seg_start and m["place_kind"] != "country"]
-            return before[-1:]
+            before = [m for m in mentions if m["end"] <= seg_start]
+            if not before or before[-1]["place_kind"] == "country":
+                return []
+            gap = self.text[before[-1]["end"] : seg_start]
+            return before[-1:] if len(gap.split()) <= _APPOSITION_WORDS else []
         segment_end = min([s for s in splits if s > trigger.end], default=trigger.end + 80)
         window = self.text[trigger.start - 30 : segment_end]
         if not self.lex.cue_regex("anaphor").search(window):

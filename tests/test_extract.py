@@ -397,3 +397,12 @@ def test_a_place_declared_ours_is_captured(claims_of: Claims) -> None:
         '"Sudzha is ours," a Russian commander said in a video posted on Telegram on Saturday.',
     )
     assert [r[:5] for r in rows(claims)] == [("RU", "captured", "Sudzha", "2025-03-15", "RU")]
+
+
+def test_a_relative_clause_does_not_take_a_place_from_before_it(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2025-04-27",
+        "Kyiv had hoped it could use land in the Kursk region as a bargaining chip in talks with "
+        "Russia, which has seized parts of eastern and southern Ukraine since February 2022.",
+    )
+    assert claims.empty
