@@ -405,8 +405,14 @@ class _ArticleReader:
         lower = self.lower[start:end]
         speech = self.lex.lower_cue_regex("speech")
         found: list[_Attribution] = []
+
+        def add(attribution: _Attribution) -> None:
+            # Seen at once, so that "which he said" later in the sentence finds its speaker.
+            found.append(attribution)
+            self.history.append(attribution)
+
         for match in _ACCORDING_TO.finditer(lower):
-            found.append(
+            add(
                 self._attribution(
                     sentence[match.start("np") : match.end("np")],
                     start + match.start(),
@@ -447,11 +453,9 @@ class _ArticleReader:
                 np = right.group(1)
             if not (_looks_like_claimant(np, self.lex) or self._referent(np.strip())):
                 continue
-            found.append(
-                self._attribution(np, start + match.start(), start + match.end(), left_start)
-            )
+            add(self._attribution(np, start + match.start(), start + match.end(), left_start))
         for match in _SHARED_BY.finditer(lower):
-            found.append(
+            add(
                 self._attribution(
                     sentence[match.start("np") : match.end("np")],
                     start + match.start(),
@@ -460,7 +464,6 @@ class _ArticleReader:
                 )
             )
         found.sort(key=lambda a: a.verb_start)
-        self.history.extend(found)
         return found
 
     def _attribution(self, np: str, verb_start: int, verb_end: int, np_start: int) -> _Attribution:
@@ -650,7 +653,15 @@ class _ArticleReader:
             gap = self.text[before[-1]["end"] : seg_start]
             return before[-1:] if len(gap.split()) <= _APPOSITION_WORDS else []
         segment_end = min([s for s in splits if s > trigger.end], default=trigger.end + 80)
-        window = self.text[trigger.start - 30 : segment_end]
+        window = self.text[max(start, trigger.start - 30) : segment_end]
+        if self.lex.cue_regex("region_anaphor").search(window):
+            # "the full liberation of its western region": the region named last.
+            regions = [
+                m
+                for m in self.mentions
+                if m["end"] <= trigger.start and m["place_kind"] == "oblast"
+            ]
+            return regions[-1:]
         if not self.lex.cue_regex("anaphor").search(window):
             return []
         earlier = [t for t in triggers if t.end <= trigger.start and t.places]

@@ -406,3 +406,16 @@ def test_a_relative_clause_does_not_take_a_place_from_before_it(claims_of: Claim
         "Russia, which has seized parts of eastern and southern Ukraine since February 2022.",
     )
     assert claims.empty
+
+
+def test_the_region_refers_back_to_the_region_named_last(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2025-04-27",
+        "Zelensky said Ukraine was still fighting in Russia's Kursk, a day after Moscow claimed "
+        'the "full liberation" of its western region. Gerasimov said on Saturday that no '
+        "Ukrainian units remained in the region.",
+    )
+    assert [r[:5] for r in rows(claims)][1:] == [
+        ("RU", "liberated", "Kursk Oblast", "2025-04-27", "RU"),
+        ("RU", "withdrew", "Kursk Oblast", "2025-04-26", "RU"),
+    ]
