@@ -199,7 +199,8 @@ def find_names(
     org_after = set(lexicon.cues.get("org_after", ()))
     titles = set(lexicon.cues.get("title", ()))
     not_names = _not_names(lexicon)
-    cues = frozenset(lexicon.cues.get("place_before", ()))
+    # "north of X", "5 km from X": a reference point is a place too, if not a claim's.
+    cues = frozenset(lexicon.cues.get("place_before", ()) + lexicon.cues.get("reference", ()))
     found: list[_Found] = []
     consumed = 0
 

@@ -419,3 +419,12 @@ def test_the_region_refers_back_to_the_region_named_last(claims_of: Claims) -> N
         ("RU", "liberated", "Kursk Oblast", "2025-04-27", "RU"),
         ("RU", "withdrew", "Kursk Oblast", "2025-04-26", "RU"),
     ]
+
+
+def test_maintained_positions_are_a_hold(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2025-03-14", "Ukrainian forces maintained positions near Sverdlikovo on March 3."
+    )
+    assert [r[:5] for r in rows(claims)] == [
+        ("observer", "holds", "Sverdlikovo", "2025-03-03", "UA")
+    ]

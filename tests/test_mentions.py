@@ -101,6 +101,13 @@ def test_a_country_possessive_does_not_cut_the_qualifier_off(
     assert "not in Sumy Oblast" in zhuravka["reasons"]
 
 
+def test_an_unknown_reference_point_is_kept_as_a_place(
+    places: Callable[[str], pd.DataFrame],
+) -> None:
+    found = places("Russian forces advanced north of Frobnikovka, analysts said.")
+    assert found[["surface", "status"]].values.tolist() == [["Frobnikovka", "no_match"]]
+
+
 def test_offsets_point_at_the_surface(places: Callable[[str], pd.DataFrame]) -> None:
     text = "Russia's defence ministry said its troops had captured Gornal."
     found = places(text)
