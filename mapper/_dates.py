@@ -56,12 +56,16 @@ _PATTERNS: list[tuple[str, str]] = [
     ),
     ("today", r"(?i:\b(?:today|this morning|tonight)\b)"),
     (
-        "past_day",
-        r"(?i:\b(?:overnight|over the past (?:day|24 hours)"
+        "statement_day",
+        r"(?i:\b(?:now|overnight|over the past (?:day|24 hours)"
         r"|over the past (?:two|three|several) days|in the past 24 hours)\b)",
     ),
     ("yesterday", r"(?i:\byesterday\b)"),
-    ("days_earlier", rf"(?i:\b{_NUM}\s+days?\s+(?:earlier|before|ago|prior)\b)"),
+    ("days_earlier", rf"(?i:\b{_NUM}\s+days?\s+(?:earlier|before|prior)\b)"),
+    ("days_ago", rf"(?i:\b{_NUM}\s+days?\s+ago\b)"),
+    ("weeks_ago", rf"(?i:\b{_NUM}\s+weeks?\s+ago\b)"),
+    ("last_weekend", r"(?i:\blast\s+weekend\b)"),
+    ("last_year", r"(?i:\b(?:(?:late|early|in)\s+)?last\s+year\b)"),
     ("day_before", r"(?i:\b(?:a|the)\s+day\s+(?:earlier|before)\b)"),
     ("day_after", r"(?i:\b(?:the\s+next|the\s+following|a)\s+day(?:\s+later)?\b)"),
     ("last_week", r"(?i:\blast\s+week\b)"),
@@ -88,12 +92,12 @@ _PARTS = {kind: re.compile(p) for kind, p in _PATTERNS}
 # runs over lower-case text: a case-insensitive scan is several times slower, and a look-ahead
 # for the possible first letters lets the scan skip most positions at C speed.
 _DATE_WORDS = "jan feb mar apr may jun jul aug sep oct nov dec mon tue wed thu fri sat sun".split()
-_ALONE = "today tonight overnight yesterday mid".split()
+_ALONE = "today tonight overnight yesterday now mid".split()
 _LEADS = (
     "this over in since during last early late its their the a an one two three four five six "
     "seven eight nine ten earlier"
 ).split()
-_FOLLOWS = "the\\s+past past days?\\b next following week month morning this".split()
+_FOLLOWS = "the\\s+past past days?\\b next following week month morning this last year".split()
 _FIRST_LETTERS = "".join(sorted({w[0] for w in _DATE_WORDS + _ALONE + _LEADS}))
 _HINT = re.compile(
     rf"\b(?=[0-9{_FIRST_LETTERS}])(?:\d|{'|'.join(_DATE_WORDS + _ALONE)}"
@@ -171,11 +175,11 @@ def find_dates(
         parts = _PARTS[kind].match(match.group())
         if parts is None:
             continue
+        if kind == "statement_day" and not found:
+            # "said on Sunday that ... over the past day", "... now holds": the statement's
+            # date, found before it or (left to the caller) in the attribution after it.
+            continue
         before = found[-1].date if found else previous or anchor
-        if kind == "past_day" and not found:
-            # "said on Sunday that ... over the past day" counts from the statement's date;
-            # without one in the sentence, from "today", never from an earlier sentence.
-            before = anchor
         resolved = _resolve(kind, parts, anchor, before)
         if resolved is not None:
             date, precision = resolved
@@ -239,13 +243,22 @@ def _resolve(
         return anchor - dt.timedelta(days=back), "day"
     if kind == "today":
         return anchor, "day"
-    if kind == "past_day":
+    if kind == "statement_day":
         return previous, "day"
     if kind == "yesterday":
         return anchor - dt.timedelta(days=1), "day"
     if kind == "days_earlier":
         n = g["n"].lower()
         return previous - dt.timedelta(days=int(n) if n.isdigit() else _NUMBERS[n]), "day"
+    if kind in ("days_ago", "weeks_ago"):
+        n = g["n"].lower()
+        count = int(n) if n.isdigit() else _NUMBERS[n]
+        if kind == "days_ago":
+            return anchor - dt.timedelta(days=count), "day"
+        then = anchor - dt.timedelta(weeks=count)
+        return then - dt.timedelta(days=then.weekday()), "week"
+    if kind == "last_year":
+        return dt.date(anchor.year - 1, 1, 1), "year"
     if kind == "day_before":
         return previous - dt.timedelta(days=1), "day"
     if kind == "day_after":
@@ -255,6 +268,8 @@ def _resolve(
         return monday - dt.timedelta(days=7), "week"
     if kind == "this_week":
         return monday, "week"
+    if kind == "last_weekend":
+        return monday - dt.timedelta(days=2), "day"
     first = anchor.replace(day=1)
     if kind == "last_month":
         return (first - dt.timedelta(days=1)).replace(day=1), "month"

@@ -70,6 +70,7 @@ _SPEAKER_AFTER = re.compile(
 # "Kyiv has not confirmed it", "declined to say": no statement, so nobody to attribute to.
 _NOT_SAID = re.compile(r"(?:\bnot|n['’]t|\bnever|\bdeclined to|\brefused to)\s+(?:yet\s+)?$", re.I)
 _APPOSITION_WORDS = 6
+_RELATIVE_OR_THAT = re.compile(r"\b(?:which|who|where|whose|that)\b", re.IGNORECASE)
 _RELATIVE = re.compile(r"\s*(?:which|who|where|whose)\b\s*", re.IGNORECASE)
 _SIDE_NAMES = ("ukrain", "russia", "kyiv", "moscow")
 _PASSIVE_STARTS = ("was ", "were ", "been ", "being ")
@@ -295,6 +296,7 @@ class _ArticleReader:
             key=lambda hit: (hit[1], hit[1] - hit[2]),
         )
         self.recent_places: list[_Place] = []
+        self._sentence_triggers: list[_Trigger] = []
         self.claims_so_far: list[_Claim] = []
         self.word_starts = [m.start() for m in WORD_RE.finditer(self.text)]
         self.mention_starts = [m["start"] for m in mentions]
@@ -351,6 +353,7 @@ class _ArticleReader:
             None,
         )
         triggers = self._triggers(start, lower, attributions, splits)
+        self._sentence_triggers = triggers
         places = self._claim_places(in_sentence, triggers, attributions, start, lower)
         self._assign(places, triggers, splits, (start, end))
         _repelled_assaults(triggers)
@@ -692,8 +695,15 @@ class _ArticleReader:
         gap_after = self.text[attribution.verb_end : date.start]
         gap_before = self.text[date.end : attribution.verb_start]
         return bool(
-            re.fullmatch(r"\s*(?:late\s+|early\s+)?(?:on\s+|in\s+)?", gap_after)
-            or (re.fullmatch(r"\s*", gap_before) and attribution.span[0] <= date.start)
+            # "said on Thursday", "said in a video posted on Telegram on Saturday": after the
+            # verb, in its own clause; "reported shelling of X, which has come under fire
+            # since 2022" dates the clause after the comma.
+            (date.start >= attribution.verb_end and not re.search(r"[,;]", gap_after))
+            or (
+                date.end <= attribution.verb_start
+                and re.fullmatch(r"\s*", gap_before)
+                and attribution.span[0] <= date.start
+            )
             or attribution.span[0] <= date.start < attribution.verb_start
         )
 
@@ -893,7 +903,18 @@ class _ArticleReader:
         in_segment = [d for d in dates if lo <= d.start <= hi]
         pools = [[d for d in in_segment if not attached(d)], in_segment]
         if not own_clause:
-            pools += [[d for d in dates if not attached(d)], dates]
+            # A date in another part of the sentence: before the trigger ("On Thursday, troops
+            # took X") or in a phrase after it ("took X, north of Sudzha, last month"), but not
+            # in a later clause with a verb of its own ("X, which it held last year").
+            def own_predicate(d: DateExpr) -> bool:
+                lo = max([s for s in splits if s <= d.start], default=trigger.end)
+                return lo > trigger.end and bool(
+                    _RELATIVE_OR_THAT.search(self.text, lo, d.start)
+                    or any(lo <= t.start < d.start for t in self._sentence_triggers)
+                )
+
+            pools += [[d for d in dates if not attached(d) and not own_predicate(d)]]
+            pools += [[d for d in dates if attached(d)]]
         for pool in pools:
             if pool:
                 return min(pool, key=distance)

@@ -428,3 +428,28 @@ def test_maintained_positions_are_a_hold(claims_of: Claims) -> None:
     assert [r[:5] for r in rows(claims)] == [
         ("observer", "holds", "Sverdlikovo", "2025-03-03", "UA")
     ]
+
+
+def test_now_is_the_statements_day_and_a_later_clauses_date_is_its_own(
+    claims_of: Claims,
+) -> None:
+    now = claims_of(
+        "2025-03-17",
+        '"The enemy now controls Kazachya Loknya," a Ukrainian spokesman said on Sunday.',
+    )
+    assert [r[:4] for r in rows(now)] == [("UA", "withdrew", "Kazachya Loknya", "2025-03-16")]
+    later = claims_of(
+        "2025-02-18",
+        "Russian officials reported shelling of Tetkino, a border settlement that has come "
+        "under repeated fire since 2022.",
+    )
+    assert {r[3] for r in rows(later)} == {"2025-02-18"}
+
+
+def test_an_appositive_date_after_the_place_dates_the_claim(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2024-12-12",
+        "Russian military bloggers claimed that North Korean special forces had stormed "
+        "Plekhovo days earlier, on December 6, crossing a minefield.",
+    )
+    assert [r[:4] for r in rows(claims)] == [("RU", "advanced", "Plekhovo", "2024-12-06")]
