@@ -175,6 +175,7 @@ class _Trigger:
     places: list[_Place] = field(default_factory=list)
     dropped: bool = False
     absorbed_by: _Trigger | None = None
+    referred: bool = False  # its places come from "the village", "the city", ...
 
 
 @dataclass
@@ -377,6 +378,7 @@ class _ArticleReader:
                 trigger.places = self._fallback_places(
                     trigger, triggers, in_sentence, splits, background, start
                 )
+                trigger.referred = not background
             if not trigger.places and trigger.action != "denied":
                 continue
             attribution = None if background else self._claimant(trigger, attributions, splits)
@@ -768,6 +770,19 @@ class _ArticleReader:
         date = self._date(trigger, dates, attributions, splits, own_clause=background)
         if date is None and said_on and not background:
             date = DateExpr(start, start, said_on, "day")
+        if date is None and trigger.referred and place is not None:
+            # "Moscow said it had targeted commanders in the city": the same kind of event at
+            # the place told before is that event, not a new one dated by the article.
+            date = next(
+                (
+                    c.date
+                    for c in reversed(self.claims_so_far)
+                    if c.action == action
+                    and c.place is not None
+                    and c.place[schema.MENTION_ID] == place[schema.MENTION_ID]
+                ),
+                None,
+            )
         confidence = 0.75
         if claimant == OUTLET:
             confidence = 0.6

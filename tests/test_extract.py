@@ -453,3 +453,15 @@ def test_an_appositive_date_after_the_place_dates_the_claim(claims_of: Claims) -
         "Plekhovo days earlier, on December 6, crossing a minefield.",
     )
     assert [r[:4] for r in rows(claims)] == [("RU", "advanced", "Plekhovo", "2024-12-06")]
+
+
+def test_the_same_event_told_again_keeps_its_date(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2025-04-15",
+        "Russian missiles struck the centre of Sumy on Sunday, Ukrainian officials said. Moscow "
+        "said it had targeted a meeting of officers in the city.",
+    )
+    assert [r[:4] for r in rows(claims)] == [
+        ("UA", "attacked", "Sumy", "2025-04-13"),
+        ("RU", "attacked", "Sumy", "2025-04-13"),
+    ]
