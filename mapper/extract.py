@@ -122,7 +122,8 @@ _WHEN = (
 )
 _LEADING_JUNK = re.compile(
     rf"^(?:(?:and|but|while|whereas|with|as|yet|also|meanwhile|however|then|that|which|of|"
-    rf"confirming|hours later|later|earlier|separately|in a statement|{_WHEN})\b[\s,]*)+",
+    rf"what|for the first time|confirming|hours later|later|earlier|separately|in a statement|"
+    rf"{_WHEN})\b[\s,]*)+",
     re.IGNORECASE,
 )
 # What follows the speaker but is not part of it: "Zelensky has for the first time openly".
@@ -131,12 +132,18 @@ _AFTER_SPEAKER = re.compile(
     re.IGNORECASE,
 )
 _TRAILING_JUNK = re.compile(
-    rf"(?:[\s,]+(?:on|late on|early on|in|late|early)?\s*(?:{_DAYS}|today|yesterday|earlier|"
-    r"later|also|both|had|has|have|appeared to|appears to|again|previously|separately|night|"
-    r"morning|evening)\b)+$",
+    rf"(?:[\s,]+(?:on|late on|early on|in|late|early|and)?\s*(?:{_DAYS}|today|yesterday|"
+    r"earlier|later|also|both|had|has|have|appeared to|appears to|again|previously|separately|"
+    r"night|morning|evening|however|likewise|too|meanwhile|though|no longer)\b)+$",
     re.IGNORECASE,
 )
 _PRONOUNS = {"it", "he", "she", "they"}
+_SUBJECT_OF_VERB = re.compile(r"(?P<np>[A-Z][^,;\"“”]*?)\s+(?:[a-z]+ed|said|told|wrote)\b")
+# Who "he" or "she" can be: a named person ("Oleh Hryhorov") or an office holder.
+_PERSON = re.compile(
+    r"[A-Z][a-z'’-]+\s+[A-Z][a-z'’-]+(?:\s|,|$)|\b(?:governor|spokes(?:man|woman|person)|"
+    r"commander|president|minister|chief|head|mayor|general|blogger|correspondent|officer)\b"
+)
 _DETERMINERS = {"the", "a", "an", "its", "their", "his", "her", "one", "some", "several"}
 _DATE_WORD = re.compile(rf"(?:{_MONTHS}|{_DAYS}|\d)", re.IGNORECASE)
 # A national capital is a claim's place only as the target of a strike ("a drone attack on
@@ -447,6 +454,12 @@ class _ArticleReader:
                 left = ", ".join(named) if fits else ""
             left_start = start + before.rfind(left)
             np = _clean_np(left)
+            if re.search(r"\band$", np):
+                # "X called the claim fake and said": the subject of the first verb speaks.
+                subject = _SUBJECT_OF_VERB.match(_LEADING_JUNK.sub("", before.strip()))
+                np, left_start = (subject.group("np"), start) if subject else ("", left_start)
+            if speech.search(np.lower()):
+                continue  # "X said reports of ...": the speaker was found at "said"
             if " by " in f" {np} ":
                 np = np.split(" by ", 1)[1]
             if not np:
@@ -486,6 +499,11 @@ class _ArticleReader:
         """The earlier claimant that "it", "he" or "the ministry" refers back to."""
         lower = np.lower()
         if lower in _PRONOUNS:
+            if lower in ("he", "she"):
+                # A person: not "Moscow" or "the ministry" said last.
+                people = [a for a in self.history if _PERSON.search(a.claimant)]
+                if people:
+                    return people[-1]
             return self.history[-1] if self.history else None
         definite = re.fullmatch(r"the\s+([a-z][a-z ]*)", lower)
         if definite is None or _sides_of(np, self.lex):

@@ -465,3 +465,37 @@ def test_the_same_event_told_again_keeps_its_date(claims_of: Claims) -> None:
         ("UA", "attacked", "Sumy", "2025-04-13"),
         ("RU", "attacked", "Sumy", "2025-04-13"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "claimant"),
+    [
+        (
+            "Russian military bloggers, however, claimed that troops had stormed Plekhovo.",
+            "Russian military bloggers",
+        ),
+        (
+            "Ukraine's Centre for Countering Disinformation called the claim fake and said "
+            "Andriivka remained under Ukrainian control.",
+            "Ukraine's Centre for Countering Disinformation",
+        ),
+        (
+            "On Friday Ukraine's general staff said reports of Ukrainian troops leaving Sudzha "
+            "were false.",
+            "Ukraine's general staff",
+        ),
+    ],
+)
+def test_the_speaker_is_named_without_what_surrounds_it(
+    claims_of: Claims, text: str, claimant: str
+) -> None:
+    assert set(claims_of("2025-03-14", text)["claimant"]) == {claimant}
+
+
+def test_he_refers_to_a_person_not_to_a_capital(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2025-06-02",
+        "The Sumy regional governor, Oleh Hryhorov, confirmed what Moscow had claimed in March. "
+        "He said clashes were continuing near Kindrativka.",
+    )
+    assert claims["claimant"].tolist() == ["The Sumy regional governor, Oleh Hryhorov"]
