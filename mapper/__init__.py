@@ -19,6 +19,7 @@ from importlib.metadata import version
 
 from mapper import (
     areas,
+    borders,
     datasets,
     evaluate,
     extract,
@@ -43,6 +44,7 @@ from mapper._errors import (
     TimeZoneWarning,
 )
 from mapper.areas import areas_from_statuses, front_line
+from mapper.borders import country_shapes
 from mapper.extract import claims_from_articles
 from mapper.geocode import located_from_claims
 from mapper.ingest import articles_from_paths
@@ -67,8 +69,10 @@ __all__ = [
     "areas",
     "areas_from_statuses",
     "articles_from_paths",
+    "borders",
     "changes_between",
     "claims_from_articles",
+    "country_shapes",
     "datasets",
     "evaluate",
     "extract",
