@@ -20,6 +20,7 @@ from importlib.metadata import version
 from mapper import (
     areas,
     borders,
+    control,
     datasets,
     evaluate,
     extract,
@@ -45,6 +46,7 @@ from mapper._errors import (
 )
 from mapper.areas import areas_from_statuses, front_line
 from mapper.borders import country_shapes
+from mapper.control import areas_over_time, front_lines_over_time
 from mapper.extract import claims_from_articles
 from mapper.geocode import located_from_claims
 from mapper.ingest import articles_from_paths
@@ -68,15 +70,18 @@ __all__ = [
     "TimeZoneWarning",
     "areas",
     "areas_from_statuses",
+    "areas_over_time",
     "articles_from_paths",
     "borders",
     "changes_between",
     "claims_from_articles",
+    "control",
     "country_shapes",
     "datasets",
     "evaluate",
     "extract",
     "front_line",
+    "front_lines_over_time",
     "gazetteer",
     "geocode",
     "ingest",

@@ -15,7 +15,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from mapper import datasets, geocode, ingest, io, mentions, render, timeline
+from mapper import control, datasets, geocode, ingest, io, mentions, render, timeline
 from mapper import extract as claims_stage
 from mapper.gazetteer import LocalGazetteer
 from mapper.overrides import load_overrides
@@ -45,6 +45,9 @@ class RunResult:
         The interactive map.
     report
         Counts, rejected inputs, stage timings and versions (written as ``report.json``).
+    areas, front_lines
+        Control areas and front lines over time (see :mod:`mapper.control`); empty when the run
+        was told not to estimate them.
     """
 
     articles: pd.DataFrame
@@ -55,6 +58,8 @@ class RunResult:
     timeline: gpd.GeoDataFrame
     map: folium.Map
     report: dict[str, Any] = field(default_factory=dict)
+    areas: gpd.GeoDataFrame = field(default_factory=gpd.GeoDataFrame)
+    front_lines: gpd.GeoDataFrame = field(default_factory=gpd.GeoDataFrame)
 
     @property
     def unresolved(self) -> pd.DataFrame:
@@ -71,6 +76,7 @@ def run(
     self_contained: bool = False,
     tiles: str | None = "default",
     overrides: str | Path | None = None,
+    areas: bool = True,
 ) -> RunResult:
     """Run every stage on articles and, when ``out`` is given, write the outputs there.
 
@@ -91,6 +97,8 @@ def run(
         Background tiles (see :func:`mapper.render.timeline_map`).
     overrides
         Review overrides file; default: :func:`mapper.overrides.load_overrides`.
+    areas
+        Estimate control areas and front lines over time (:mod:`mapper.control`) and draw them.
 
     Returns
     -------
@@ -125,10 +133,18 @@ def run(
     t = time.perf_counter()
     status = timeline.timeline_from_located(located)
     timed("timeline", t)
+    held = front = None
+    if areas:
+        t = time.perf_counter()
+        held = control.areas_over_time(status, gazetteer=gazetteer)
+        front = control.front_lines_over_time(held)
+        timed("areas", t)
     t = time.perf_counter()
-    fmap = render.timeline_map(status, claims=located, tiles=tiles)
+    fmap = render.timeline_map(status, claims=located, tiles=tiles, areas=held, front_lines=front)
     timed("render", t)
     result = RunResult(articles, rejected, found, claims, located, status, fmap)
+    if held is not None and front is not None:
+        result.areas, result.front_lines = held, front
     result.report = _report(result, sources, timings)
     if out is not None:
         write_outputs(result, out, self_contained=self_contained)
@@ -174,6 +190,10 @@ def _report(
         "timeline": {
             "places": int(result.timeline.index.get_level_values(0).nunique()),
             "intervals": len(result.timeline),
+        },
+        "areas": {
+            "states": int(result.areas["valid_from"].nunique()) if len(result.areas) else 0,
+            "front_line_states": len(result.front_lines),
         },
         "unresolved": result.unresolved["surface"].tolist(),
         "seconds": timings,

@@ -7,6 +7,15 @@ Layers, all driven by one time slider (leaflet.timeline through ``folium.plugins
 - **Claims: Russian side / Ukrainian side / observers and others**: one marker per located
   claim, coloured by the controller it asserts, its symbol saying the action; it shows from the
   event date for ``settings.claim_days`` days. Negated claims are drawn hollow.
+- **Control areas (from claims)**: the ground the claims change from each country's default
+  (Ukrainian-held in Russia, Russian-held in Ukraine, contested anywhere), estimated from the
+  settlement statuses (:func:`mapper.control.areas_over_time`); each state shows from the day
+  it starts until the next change.
+- **Front line (from claims)**: where Russian-held and Ukrainian-held ground meet
+  (:func:`mapper.control.front_lines_over_time`).
+
+Area and line geometry is simplified to about 100 m and rounded to about 10 m before it is
+written into the page, so that hundreds of states stay a few megabytes.
 
 Every popup names the claimant, side, action, dates, the evidence sentence and a link to the
 source. All article text is HTML-escaped before it reaches the page.
@@ -15,11 +24,14 @@ source. All article text is HTML-escaped before it reaches the page.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import Any
 
 import folium
 import geopandas as gpd
 import pandas as pd
+import shapely
+import shapely.geometry
 from branca.element import MacroElement
 from folium.plugins import Timeline, TimelineSlider
 from folium.template import Template
@@ -76,6 +88,24 @@ _STATUS_POINT = JsCode(
             radius: 9, weight: 2, color: '#ffffff', fillColor: p.colour, fillOpacity: 0.85,
             className: 'fm-status fm-status-' + p.controller
         });
+    }
+    """
+)
+_AREA_STYLE = JsCode(
+    """
+    function (feature) {
+        var p = feature.properties;
+        return {
+            color: p.colour, weight: 1, fillColor: p.colour, fillOpacity: 0.35,
+            className: 'fm-area fm-area-' + p.status
+        };
+    }
+    """
+)
+_LINE_STYLE = JsCode(
+    """
+    function (feature) {
+        return {color: '#212121', weight: 3, dashArray: '6 4', className: 'fm-front'};
     }
     """
 )
@@ -147,6 +177,8 @@ def timeline_map(
     tiles: str | None = "default",
     claim_days: int | None = None,
     title: str = "Claims of control",
+    areas: gpd.GeoDataFrame | None = None,
+    front_lines: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Draw the timeline, and optionally the claims behind it, on one time slider.
 
@@ -164,6 +196,12 @@ def timeline_map(
         ``settings.claim_days``.
     title
         Shown in the legend.
+    areas
+        The areas over time frame (:func:`mapper.control.areas_over_time`); the rows that are
+        not their country's default are drawn.
+    front_lines
+        The front lines over time frame (:func:`mapper.control.front_lines_over_time`); the
+        ``RU|UA`` rows are drawn.
 
     Returns
     -------
@@ -178,6 +216,16 @@ def timeline_map(
     mapped = _mappable(claims)
     start_ms = _start_ms(timeline, mapped)
     end_ms = _end_ms(timeline, mapped, days)
+    if areas is not None and len(areas):
+        shown = areas[~areas["default"]]
+        features = _interval_features(shown, _area_properties, start_ms, end_ms)
+        if features["features"]:
+            layers.append(_layer(features, AREAS_LAYER, None, fmap, style=_AREA_STYLE))
+    if front_lines is not None and len(front_lines):
+        front = front_lines[front_lines["between"] == "RU|UA"]
+        features = _interval_features(front, _line_properties, start_ms, end_ms)
+        if features["features"]:
+            layers.append(_layer(features, FRONT_LAYER, None, fmap, style=_LINE_STYLE))
     status = _status_features(timeline, mapped, start_ms, end_ms)
     if status["features"]:
         layers.append(_layer(status, "Control status (from claims)", _STATUS_POINT, fmap))
@@ -207,6 +255,11 @@ def timeline_map(
 
 
 PLACES_LAYER = "Places named (for orientation)"
+AREAS_LAYER = "Control areas (from claims)"
+FRONT_LAYER = "Front line (from claims)"
+SIMPLIFY_DEG = 0.001
+"""Tolerance areas and lines are simplified with before they are drawn (about 100 m)."""
+_GRID_DEG = 0.0001
 
 
 def _places_layer(timeline: gpd.GeoDataFrame, claims: gpd.GeoDataFrame) -> folium.FeatureGroup:
@@ -272,8 +325,15 @@ def _end_ms(timeline: gpd.GeoDataFrame, claims: gpd.GeoDataFrame, days: int) -> 
     return (max(stamps) if stamps else 0) + _DAY_MS
 
 
-def _layer(data: dict[str, Any], name: str, point: JsCode, fmap: folium.Map) -> Timeline:
-    layer = Timeline(data, point_to_layer=point, on_each_feature=_BIND_POPUP)
+def _layer(
+    data: dict[str, Any],
+    name: str,
+    point: JsCode | None,
+    fmap: folium.Map,
+    *,
+    style: JsCode | None = None,
+) -> Timeline:
+    layer = Timeline(data, point_to_layer=point, on_each_feature=_BIND_POPUP, style=style)
     layer.layer_name = name
     layer.add_to(fmap)
     return layer
@@ -301,6 +361,67 @@ def _claim_features(claims: gpd.GeoDataFrame, days: int, first_ms: int) -> dict[
             }
         )
     return {"type": "FeatureCollection", "features": features}
+
+
+def _interval_features(
+    frame: gpd.GeoDataFrame,
+    properties: Callable[[pd.Series], dict[str, Any]],
+    start_ms: int,
+    end_ms: int,
+) -> dict[str, Any]:
+    """Features of rows valid from ``valid_from`` to ``valid_to``, geometry simplified."""
+    simplified = shapely.set_precision(
+        shapely.simplify(frame.geometry.to_numpy(), SIMPLIFY_DEG, preserve_topology=True),
+        _GRID_DEG,
+    )
+    features = []
+    for (_, row), geometry in zip(frame.iterrows(), simplified, strict=True):
+        until = end_ms if pd.isna(row["valid_to"]) else _ms(row["valid_to"])
+        if until <= start_ms or geometry.is_empty:
+            continue
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": shapely.geometry.mapping(geometry),
+                "properties": {
+                    "start": max(_ms(row["valid_from"]), start_ms),
+                    "end": until,
+                    "endExclusive": True,
+                    **properties(row),
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _area_properties(row: pd.Series) -> dict[str, Any]:
+    status = str(row["status"])
+    held = {"RU": "Russian-held", "UA": "Ukrainian-held", "contested": "Contested"}[status]
+    country = {"RU": "Russia", "UA": "Ukraine"}.get(str(row["country"]), str(row["country"]))
+    return {
+        "status": status,
+        "colour": COLOURS[status],
+        "popup": (
+            f'<div class="fm-popup"><b>{_text(held)} in {_text(country)}</b>, estimated from '
+            f"settlement statuses: {row['area_km2']:.1f} km²<br>"
+            f"from {row['valid_from'].date().isoformat()} ({_until(row['valid_to'])})</div>"
+        ),
+    }
+
+
+def _line_properties(row: pd.Series) -> dict[str, Any]:
+    return {
+        "between": str(row["between"]),
+        "popup": (
+            '<div class="fm-popup"><b>Front line</b>, estimated from settlement statuses: '
+            f"{row['length_km']:.1f} km<br>"
+            f"from {row['valid_from'].date().isoformat()} ({_until(row['valid_to'])})</div>"
+        ),
+    }
+
+
+def _until(valid_to: Any) -> str:
+    return "ongoing" if pd.isna(valid_to) else f"until {pd.Timestamp(valid_to).date().isoformat()}"
 
 
 def _status_features(

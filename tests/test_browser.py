@@ -254,6 +254,8 @@ def test_leaflet_legend_layer_control_and_slider_are_there(opened: OpenedMap) ->
         "Control status (from claims)",
         *render.SIDE_LAYERS.values(),
         render.PLACES_LAYER,
+        render.AREAS_LAYER,
+        render.FRONT_LAYER,
     }
     assert all(box.is_checked() for box in overlays.locator("input").all())
     assert page.locator(".leaflet-timeline-control input[type=range]").is_visible()

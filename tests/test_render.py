@@ -53,3 +53,28 @@ def test_places_are_drawn_for_orientation(sample_run: mapper.RunResult) -> None:
     page = page_of(sample_run)
     assert mapper.render.PLACES_LAYER in page
     assert "fm-label" in page and "Sudzha" in page
+
+
+def test_areas_and_front_line_are_drawn_on_the_slider(sample_run: mapper.RunResult) -> None:
+    page = page_of(sample_run)
+    for name in (mapper.render.AREAS_LAYER, mapper.render.FRONT_LAYER):
+        assert name in page
+    assert "fm-area fm-area-" in page and "fm-front" in page
+    areas, lines = sample_run.areas, sample_run.front_lines
+    # states that ended before the slider starts (background from 2022) are not drawn
+    slider_start = sample_run.located["event_date"][lambda d: d.dt.year >= 2024].min()
+    areas = areas[areas["valid_to"].isna() | (areas["valid_to"] > slider_start)]
+    drawn = areas[~areas["default"]]
+    assert len(drawn) > 0
+    # one feature per state that is not a country's default, each with its area in the popup
+    front = (lines["between"] == "RU|UA") & (
+        lines["valid_to"].isna() | (lines["valid_to"] > slider_start)
+    )
+    assert page.count("estimated from settlement statuses: ") == len(drawn) + front.sum()
+    assert f"statuses: {drawn['area_km2'].iloc[0]:.1f} km" in page
+
+
+def test_areas_can_be_left_out(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = mapper.run(areas=False)
+    assert result.areas.empty and result.front_lines.empty
+    assert mapper.render.AREAS_LAYER not in page_of(result)
