@@ -148,7 +148,7 @@ def areas_over_time(
     schema.validate_timeline(timeline)
     gazetteer = gazetteer or LocalGazetteer()
     defaults = dict(areas.DEFAULT_STATUS if default_status is None else default_status)
-    places = _timeline_settlements(timeline, gazetteer)
+    places = timeline_settlements(timeline, gazetteer=gazetteer)
     if places.empty:
         return _empty(AREA_COLUMNS, "MultiPolygon")
     if country_shapes is None:
@@ -263,10 +263,28 @@ def _statuses_on(
     return {str(k): str(v) for k, v in current.items()}
 
 
-def _timeline_settlements(
-    timeline: gpd.GeoDataFrame, gazetteer: LocalGazetteer
+def timeline_settlements(
+    timeline: gpd.GeoDataFrame, *, gazetteer: LocalGazetteer | None = None
 ) -> gpd.GeoDataFrame:
-    """One point per settlement of the timeline, with its country when the gazetteer knows it."""
+    """The places of the timeline that hold ground: settlements and cities.
+
+    Oblasts, districts and capitals (by the gazetteer's kind) are left out, and so are places
+    outside ``settings.focus_bbox``; a place the gazetteer does not know is kept.
+
+    Parameters
+    ----------
+    timeline
+        The timeline frame.
+    gazetteer
+        Knows the places' kinds and countries; default: the offline gazetteer.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``place_id``, ``country`` (``None`` where the gazetteer does not know the place) and
+        the place's point.
+    """
+    gazetteer = gazetteer or LocalGazetteer()
     places = timeline.reset_index().drop_duplicates(schema.PLACE_ID)
     places = places[~places.geometry.is_empty & places.geometry.notna()]
     known = [gazetteer.by_id(str(p)) for p in places[schema.PLACE_ID]]
