@@ -1,4 +1,4 @@
-"""Command line: ``mapper run``, ``mapper eval``, ``mapper gazetteer lookup``.
+"""Command line: ``mapper run``, ``mapper eval``, ``mapper gazetteer ...``, ``mapper overlay ...``.
 
 Exit codes: 0 success; 1 an error of the mapper (one line; the traceback with ``-v``);
 2 bad usage; 3 the run completed but some inputs were rejected (listed on stderr and in
@@ -158,7 +158,78 @@ def _parser() -> argparse.ArgumentParser:
     gazetteer_commands.add_parser("list", parents=[common], help="list installed layers")
     removed = gazetteer_commands.add_parser("remove", parents=[common], help="uninstall a layer")
     removed.add_argument("name")
+    _overlay_parser(commands, common)
     return parser
+
+
+_EPILOG_OVERLAY = """examples:
+  mapper overlay add deepstate_states.geojson --name deepstate --status-field status \\
+      --index deepstate_snapshot_index.csv --join-field state_id
+  mapper overlay add isw_topojson/ --name isw --date-field filename --status UA
+  mapper overlay add isw_weekly.geojson --name isw --date-field archive_date --status UA
+  mapper overlay list
+  mapper overlay agreement deepstate               # against the bundled sample's timeline
+  mapper overlay remove isw"""
+
+
+def _overlay_parser(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> None:
+    overlay = commands.add_parser(
+        "overlay",
+        help="reference maps of control (DeepState, ISW) to show beside the claims",
+        description="Install dated control polygons drawn by someone else; every later map shows "
+        "them as 'Assessed by NAME' layers on the time slider.",
+        epilog=_EPILOG_OVERLAY,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    overlay_commands = overlay.add_subparsers(dest="overlay_command", required=True)
+    add = overlay_commands.add_parser(
+        "add",
+        parents=[common],
+        help="import GeoJSON/TopoJSON control polygons (a file or a folder)",
+        epilog=_EPILOG_OVERLAY,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add.add_argument("file", type=Path, help="a GeoJSON or TopoJSON file, or a folder of them")
+    add.add_argument("--name", required=True, help="overlay name")
+    add.add_argument(
+        "--date-field", help="property holding each feature's date, or 'filename' for the file name"
+    )
+    status = add.add_mutually_exclusive_group(required=True)
+    status.add_argument("--status-field", help="property holding each feature's status")
+    status.add_argument(
+        "--status", choices=("RU", "UA", "contested"), help="one status for every feature"
+    )
+    add.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="VALUE=STATUS",
+        help="map a status value to RU, UA or contested (repeatable; DeepState's are known)",
+    )
+    add.add_argument("--index", type=Path, help="CSV of snapshots (date and join key per row)")
+    add.add_argument("--join-field", help="property and index column naming a snapshot")
+    add.add_argument(
+        "--index-date-field", default="snapshot_utc", help="index column of the snapshot time"
+    )
+    overlay_commands.add_parser("list", parents=[common], help="list installed overlays")
+    removed = overlay_commands.add_parser("remove", parents=[common], help="uninstall an overlay")
+    removed.add_argument("name")
+    agree = overlay_commands.add_parser(
+        "agreement",
+        parents=[common],
+        help="share of (place, date) pairs where the claims' timeline and an overlay agree",
+        description="Run the pipeline on the articles and compare the status of each settlement "
+        "on each day either changes with the overlay's.",
+    )
+    agree.add_argument("name")
+    agree.add_argument(
+        "paths", nargs="*", type=Path, help="article files or folders (default: the bundled sample)"
+    )
+    agree.add_argument("--assume-date", metavar="YYYY-MM-DD", help="date for undated articles")
+    agree.add_argument("--csv", type=Path, metavar="FILE", help="write every pair to this CSV")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -176,6 +247,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.command == "eval":
             return _eval(args)
+        if args.command == "overlay":
+            return _OVERLAY[args.overlay_command](args)
         return _GAZETTEER[args.gazetteer_command](args)
     except MapperError as err:
         if args.verbose:
@@ -311,3 +384,93 @@ def _remove(args: argparse.Namespace) -> int:
 
 
 _GAZETTEER = {"lookup": _lookup, "import": _import, "list": _list, "remove": _remove}
+
+
+def _overlay_add(args: argparse.Namespace) -> int:
+    from mapper import overlays
+
+    pairs = [item.split("=", 1) for item in args.map]
+    if any(len(pair) != 2 for pair in pairs):
+        print("mapper: error: --map takes VALUE=STATUS, e.g. --map grey=contested", file=sys.stderr)
+        return EXIT_USAGE
+    installed = overlays.import_overlay(
+        args.file,
+        name=args.name,
+        date_field=args.date_field,
+        status_field=args.status_field,
+        status=args.status,
+        status_map=dict(pairs),
+        index=args.index,
+        join_field=args.join_field,
+        index_date_field=args.index_date_field,
+    )
+    print(
+        f"installed overlay {installed.name}: {installed.states} states "
+        f"from {installed.first} to {installed.last}"
+    )
+    return EXIT_OK
+
+
+def _overlay_list(args: argparse.Namespace) -> int:
+    from mapper import overlays
+
+    installed = overlays.installed_overlays()
+    if not installed:
+        print(f"no overlays in {overlays.overlays_folder()}")
+    for overlay in installed:
+        print(
+            f"{overlay.name:24} {overlay.states:5} states  {overlay.first} .. {overlay.last}  "
+            f"imported {overlay.imported_at} from {overlay.source}"
+        )
+    return EXIT_OK
+
+
+def _overlay_remove(args: argparse.Namespace) -> int:
+    from mapper import overlays
+
+    overlays.remove_overlay(args.name)
+    print(f"removed overlay {args.name}")
+    return EXIT_OK
+
+
+def _overlay_agreement(args: argparse.Namespace) -> int:
+    from mapper import io, overlays
+    from mapper.pipeline import run
+
+    overlay = overlays.read_overlay(args.name)
+    result = run(
+        [str(p) for p in args.paths] or None,
+        assume_date=args.assume_date,
+        tiles=None,
+        areas=False,
+        assessed=[],
+    )
+    pairs = overlays.agreement(result.timeline, overlay)
+    if pairs.empty:
+        print(f"no settlement of the timeline has a status inside {args.name}'s extent and dates")
+        return EXIT_OK
+    print(
+        f"{args.name}: {pairs['agree'].mean():.1%} of {len(pairs)} (place, date) pairs agree "
+        f"({pairs['place_id'].nunique()} places, {pairs['date'].nunique()} dates)"
+    )
+    for status, group in pairs.groupby("timeline_status"):
+        print(f"  timeline {status:9}: {group['agree'].mean():6.1%} of {len(group)}")
+    wrong = pairs[~pairs["agree"]].groupby(["place_name", "timeline_status", "overlay_status"])
+    print("disagreements (place: timeline vs overlay, days compared):")
+    for (place, ours, theirs), group in sorted(wrong, key=lambda item: -len(item[1]))[:15]:
+        print(
+            f"  {place}: {ours} vs {theirs} on {len(group)} dates, "
+            f"{group['date'].min().date()} .. {group['date'].max().date()}"
+        )
+    if args.csv:
+        io.write_table(pairs.set_index("place_id"), args.csv)
+        print(f"pairs: {args.csv}")
+    return EXIT_OK
+
+
+_OVERLAY = {
+    "add": _overlay_add,
+    "list": _overlay_list,
+    "remove": _overlay_remove,
+    "agreement": _overlay_agreement,
+}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -15,7 +15,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from mapper import control, datasets, geocode, ingest, io, mentions, render, timeline
+from mapper import control, datasets, geocode, ingest, io, mentions, overlays, render, timeline
 from mapper import extract as claims_stage
 from mapper.gazetteer import LocalGazetteer
 from mapper.overrides import load_overrides
@@ -77,6 +77,7 @@ def run(
     tiles: str | None = "default",
     overrides: str | Path | None = None,
     areas: bool = True,
+    assessed: Sequence[str] | None = None,
 ) -> RunResult:
     """Run every stage on articles and, when ``out`` is given, write the outputs there.
 
@@ -99,6 +100,9 @@ def run(
         Review overrides file; default: :func:`mapper.overrides.load_overrides`.
     areas
         Estimate control areas and front lines over time (:mod:`mapper.control`) and draw them.
+    assessed
+        Names of the reference overlays (:mod:`mapper.overlays`) drawn on the map; default:
+        every installed one.
 
     Returns
     -------
@@ -140,7 +144,15 @@ def run(
         front = control.front_lines_over_time(held)
         timed("areas", t)
     t = time.perf_counter()
-    fmap = render.timeline_map(status, claims=located, tiles=tiles, areas=held, front_lines=front)
+    names = [o.name for o in overlays.installed_overlays()] if assessed is None else assessed
+    fmap = render.timeline_map(
+        status,
+        claims=located,
+        tiles=tiles,
+        areas=held,
+        front_lines=front,
+        overlays={name: overlays.read_overlay(name) for name in names},
+    )
     timed("render", t)
     result = RunResult(articles, rejected, found, claims, located, status, fmap)
     if held is not None and front is not None:

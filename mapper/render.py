@@ -13,6 +13,8 @@ Layers, all driven by one time slider (leaflet.timeline through ``folium.plugins
   it starts until the next change.
 - **Front line (from claims)**: where Russian-held and Ukrainian-held ground meet
   (:func:`mapper.control.front_lines_over_time`).
+- **Assessed by NAME**: the polygons of a reference overlay (:mod:`mapper.overlays`), outlined
+  with a dashed edge so they read apart from what the claims give.
 
 Area and line geometry is simplified to about 100 m and rounded to about 10 m before it is
 written into the page, so that hundreds of states stay a few megabytes.
@@ -24,7 +26,7 @@ source. All article text is HTML-escaped before it reaches the page.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import folium
@@ -98,6 +100,17 @@ _AREA_STYLE = JsCode(
         return {
             color: p.colour, weight: 1, fillColor: p.colour, fillOpacity: 0.35,
             className: 'fm-area fm-area-' + p.status
+        };
+    }
+    """
+)
+_OVERLAY_STYLE = JsCode(
+    """
+    function (feature) {
+        var p = feature.properties;
+        return {
+            color: p.colour, weight: 2, dashArray: '4 3', fillColor: p.colour, fillOpacity: 0.12,
+            className: 'fm-overlay fm-overlay-' + p.status
         };
     }
     """
@@ -179,6 +192,7 @@ def timeline_map(
     title: str = "Claims of control",
     areas: gpd.GeoDataFrame | None = None,
     front_lines: gpd.GeoDataFrame | None = None,
+    overlays: Mapping[str, gpd.GeoDataFrame] | None = None,
 ) -> folium.Map:
     """Draw the timeline, and optionally the claims behind it, on one time slider.
 
@@ -202,6 +216,9 @@ def timeline_map(
     front_lines
         The front lines over time frame (:func:`mapper.control.front_lines_over_time`); the
         ``RU|UA`` rows are drawn.
+    overlays
+        Reference overlays by name (:func:`mapper.overlays.read_overlay`), each drawn as an
+        "Assessed by NAME" layer.
 
     Returns
     -------
@@ -226,6 +243,10 @@ def timeline_map(
         features = _interval_features(front, _line_properties, start_ms, end_ms)
         if features["features"]:
             layers.append(_layer(features, FRONT_LAYER, None, fmap, style=_LINE_STYLE))
+    for name, overlay in (overlays or {}).items():
+        features = _interval_features(overlay, _assessed_properties(name), start_ms, end_ms)
+        if features["features"]:
+            layers.append(_layer(features, assessed_layer(name), None, fmap, style=_OVERLAY_STYLE))
     status = _status_features(timeline, mapped, start_ms, end_ms)
     if status["features"]:
         layers.append(_layer(status, "Control status (from claims)", _STATUS_POINT, fmap))
@@ -260,6 +281,7 @@ FRONT_LAYER = "Front line (from claims)"
 SIMPLIFY_DEG = 0.001
 """Tolerance areas and lines are simplified with before they are drawn (about 100 m)."""
 _GRID_DEG = 0.0001
+_HELD = {"RU": "Russian-held", "UA": "Ukrainian-held", "contested": "Contested"}
 
 
 def _places_layer(timeline: gpd.GeoDataFrame, claims: gpd.GeoDataFrame) -> folium.FeatureGroup:
@@ -377,7 +399,7 @@ def _interval_features(
     features = []
     for (_, row), geometry in zip(frame.iterrows(), simplified, strict=True):
         until = end_ms if pd.isna(row["valid_to"]) else _ms(row["valid_to"])
-        if until <= start_ms or geometry.is_empty:
+        if until <= start_ms or _ms(row["valid_from"]) >= end_ms or geometry.is_empty:
             continue
         features.append(
             {
@@ -396,7 +418,7 @@ def _interval_features(
 
 def _area_properties(row: pd.Series) -> dict[str, Any]:
     status = str(row["status"])
-    held = {"RU": "Russian-held", "UA": "Ukrainian-held", "contested": "Contested"}[status]
+    held = _HELD[status]
     country = {"RU": "Russia", "UA": "Ukraine"}.get(str(row["country"]), str(row["country"]))
     return {
         "status": status,
@@ -407,6 +429,27 @@ def _area_properties(row: pd.Series) -> dict[str, Any]:
             f"from {row['valid_from'].date().isoformat()} ({_until(row['valid_to'])})</div>"
         ),
     }
+
+
+def assessed_layer(name: str) -> str:
+    """The layer name of a reference overlay."""
+    return f"Assessed by {name}"
+
+
+def _assessed_properties(name: str) -> Callable[[pd.Series], dict[str, Any]]:
+    def properties(row: pd.Series) -> dict[str, Any]:
+        status = str(row["status"])
+        return {
+            "status": status,
+            "colour": COLOURS[status],
+            "popup": (
+                f'<div class="fm-popup"><b>{_text(_HELD[status])}</b>, assessed by '
+                f"{_text(name)}: {row['area_km2']:.1f} km²<br>"
+                f"from {row['valid_from'].date().isoformat()} ({_until(row['valid_to'])})</div>"
+            ),
+        }
+
+    return properties
 
 
 def _line_properties(row: pd.Series) -> dict[str, Any]:
