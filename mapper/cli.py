@@ -12,9 +12,13 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mapper import settings
-from mapper._errors import MapperError
+from mapper._errors import ConfigurationError, MapperError
+
+if TYPE_CHECKING:
+    from mapper.pipeline import RunResult
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REJECTED = 0, 1, 2, 3
 log = logging.getLogger("mapper")
@@ -23,6 +27,7 @@ _EPILOG_RUN = """examples:
   mapper run                                   # the bundled sample articles -> outputs/
   mapper run articles/ extra.jsonl --out maps/ --self-contained
   mapper run notes.txt --assume-date 2025-04-27 --tiles none
+  mapper run --gpkg --geojson-per-date --png 2024-09-01,2025-01-01,2025-04-01
 
 exit codes: 0 ok, 1 error, 2 usage, 3 some inputs rejected (the rest was processed)"""
 
@@ -82,6 +87,29 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE",
         help="review overrides CSV (default: the data folder's overrides.csv, if any)",
+    )
+    run.add_argument(
+        "--gpkg",
+        action="store_true",
+        help="also write OUT/mapper.gpkg: claims, places, timeline, areas, front_line layers",
+    )
+    run.add_argument(
+        "--geojson-per-date",
+        action="store_true",
+        help="also write OUT/by_date/YYYY-MM-DD.geojson: areas and statuses of each change day",
+    )
+    run.add_argument(
+        "--png",
+        nargs="?",
+        const="",
+        metavar="DATES",
+        help="also draw OUT/control.png, one panel per day: comma-separated YYYY-MM-DD "
+        "(default: six change days spread over the timeline); needs matplotlib",
+    )
+    run.add_argument(
+        "--no-areas",
+        action="store_true",
+        help="do not estimate control areas and front lines (faster)",
     )
     run.add_argument(
         "--tiles",
@@ -274,7 +302,9 @@ def _run(args: argparse.Namespace) -> int:
         self_contained=args.self_contained,
         tiles=tiles,
         overrides=args.overrides,
+        areas=not args.no_areas,
     )
+    exported = _exports(args, result)
     for row in result.rejected.itertuples():
         print(f"rejected: {row.path}: {row.problem} (fix: {row.fix})", file=sys.stderr)
     report = result.report
@@ -290,7 +320,42 @@ def _run(args: argparse.Namespace) -> int:
             f"unresolved: {', '.join(report['unresolved']) or 'none'}\n"
             f"map:      {args.out / 'map.html'}"
         )
+        for path in exported:
+            print(f"export:   {path}")
     return EXIT_REJECTED if len(result.rejected) else EXIT_OK
+
+
+def _exports(args: argparse.Namespace, result: RunResult) -> list[Path]:
+    """Write the exports the flags of ``mapper run`` ask for; give their paths."""
+    from mapper import export
+
+    written: list[Path] = []
+    if args.gpkg:
+        written.append(
+            export.write_geopackage(
+                args.out / "mapper.gpkg",
+                located=result.located,
+                timeline=result.timeline,
+                areas=result.areas,
+                front_lines=result.front_lines,
+            )
+        )
+    if args.geojson_per_date or args.png is not None:
+        if args.no_areas:
+            raise ConfigurationError("--geojson-per-date and --png draw areas: drop --no-areas")
+    if args.geojson_per_date:
+        files = export.write_geojson_per_date(
+            args.out / "by_date", timeline=result.timeline, areas=result.areas
+        )
+        written.append(args.out / "by_date" if files else args.out)
+    if args.png is not None:
+        dates = [d.strip() for d in args.png.split(",") if d.strip()] or None
+        written.append(
+            export.write_small_multiples(
+                args.out / "control.png", timeline=result.timeline, areas=result.areas, dates=dates
+            )
+        )
+    return written
 
 
 def _eval(args: argparse.Namespace) -> int:
