@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from mapper.pipeline import RunResult
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REJECTED = 0, 1, 2, 3
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 log = logging.getLogger("mapper")
 
 _EPILOG_RUN = """examples:
@@ -28,6 +30,7 @@ _EPILOG_RUN = """examples:
   mapper run articles/ extra.jsonl --out maps/ --self-contained
   mapper run notes.txt --assume-date 2025-04-27 --tiles none
   mapper run --gpkg --geojson-per-date --png 2024-09-01,2025-01-01,2025-04-01
+  mapper run --changes 2024-09-01,2025-04-01
 
 exit codes: 0 ok, 1 error, 2 usage, 3 some inputs rejected (the rest was processed)"""
 
@@ -105,6 +108,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DATES",
         help="also draw OUT/control.png, one panel per day: comma-separated YYYY-MM-DD "
         "(default: six change days spread over the timeline); needs matplotlib",
+    )
+    run.add_argument(
+        "--changes",
+        metavar="START,END",
+        help="ring the places that changed hands between two days (YYYY-MM-DD,YYYY-MM-DD)",
     )
     run.add_argument(
         "--no-areas",
@@ -295,6 +303,15 @@ def _run(args: argparse.Namespace) -> int:
         settings.user_agent = args.user_agent
     if args.offline:
         settings.offline = True
+    changes = None
+    if args.changes:
+        days = [d.strip() for d in args.changes.split(",")]
+        if len(days) != 2 or not all(_ISO_DAY.fullmatch(d) for d in days):
+            print(
+                "mapper: error: --changes takes START,END as YYYY-MM-DD,YYYY-MM-DD", file=sys.stderr
+            )
+            return EXIT_USAGE
+        changes = (days[0], days[1])
     result = run(
         [str(p) for p in args.paths] or None,
         out=args.out,
@@ -303,6 +320,7 @@ def _run(args: argparse.Namespace) -> int:
         tiles=tiles,
         overrides=args.overrides,
         areas=not args.no_areas,
+        changes=changes,
     )
     exported = _exports(args, result)
     for row in result.rejected.itertuples():

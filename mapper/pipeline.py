@@ -78,6 +78,7 @@ def run(
     overrides: str | Path | None = None,
     areas: bool = True,
     assessed: Sequence[str] | None = None,
+    changes: tuple[str, str] | None = None,
 ) -> RunResult:
     """Run every stage on articles and, when ``out`` is given, write the outputs there.
 
@@ -103,6 +104,8 @@ def run(
     assessed
         Names of the reference overlays (:mod:`mapper.overlays`) drawn on the map; default:
         every installed one.
+    changes
+        Two days (``YYYY-MM-DD``): the map rings the places that changed hands between them.
 
     Returns
     -------
@@ -152,6 +155,7 @@ def run(
         areas=held,
         front_lines=front,
         overlays={name: overlays.read_overlay(name) for name in names},
+        changes=changes,
     )
     timed("render", t)
     result = RunResult(articles, rejected, found, claims, located, status, fmap)

@@ -26,7 +26,7 @@ source. All article text is HTML-escaped before it reaches the page.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import folium
@@ -40,6 +40,7 @@ from folium.template import Template
 from folium.utilities import JsCode
 
 from mapper import schema, settings
+from mapper.timeline import changes_between
 
 COLOURS = {
     "RU": "#c62828",
@@ -168,19 +169,60 @@ class _Legend(MacroElement):
           <span>Actions:</span>
           {% for action, symbol in this.symbols.items() %}{{ symbol }}&nbsp;{{ action }}
           {% endfor %}<br>
-          <span>Hollow marker: claim denied in the same article.</span><br>
-          <span>Circles: status from reconciled claims. Markers: single claims.</span>
+          <span>Hollow marker: claim denied in the same article; markers fade as the claim
+          ages.</span><br>
+          <b>From the claims</b> (this map's estimate): circles (status from reconciled claims),
+          markers (single claims), shaded areas and the dashed black front line (estimated from
+          the settlements' statuses){% if this.changes %}, rings ({{ this.changes }}){% endif %}.
+          {% if this.assessed %}<br><b>Assessed by others</b> (dashed outlines, light fill):
+          {{ this.assessed }}.{% endif %}
         </div>
         {% endmacro %}
         """
     )
 
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: str, *, assessed: Sequence[str] = (), changes: str = "") -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "Legend"
         self.title = title
+        self.assessed = html.escape(", ".join(assessed))
+        self.changes = html.escape(changes)
         self.colours = COLOURS
         self.symbols = SYMBOLS
+
+
+class _FadingClaims(MacroElement):
+    """Fade each claim marker with its age on the slider's date.
+
+    A marker is opaque on its day and fades to :data:`FAINTEST` at the end of its window.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        [{% for layer in this.layers %}{{ layer.get_name() }}, {% endfor %}].forEach(
+            function (layer) {
+                function fade() {
+                    layer.eachLayer(function (marker) {
+                        var start = marker.feature.properties.start;
+                        var age = (layer.time - start) / {{ this.window }};
+                        marker.setOpacity(Math.max({{ this.faintest }}, 1 - age));
+                    });
+                }
+                layer.on('change', fade);
+                fade();
+            }
+        );
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, layers: Sequence[Timeline], window_ms: int) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "FadingClaims"
+        self.layers = list(layers)
+        self.window = max(window_ms, 1)
+        self.faintest = FAINTEST
 
 
 def timeline_map(
@@ -193,6 +235,7 @@ def timeline_map(
     areas: gpd.GeoDataFrame | None = None,
     front_lines: gpd.GeoDataFrame | None = None,
     overlays: Mapping[str, gpd.GeoDataFrame] | None = None,
+    changes: tuple[str | pd.Timestamp, str | pd.Timestamp] | None = None,
 ) -> folium.Map:
     """Draw the timeline, and optionally the claims behind it, on one time slider.
 
@@ -219,6 +262,9 @@ def timeline_map(
     overlays
         Reference overlays by name (:func:`mapper.overlays.read_overlay`), each drawn as an
         "Assessed by NAME" layer.
+    changes
+        Two days: a layer rings every place whose status differs between them
+        (:func:`mapper.timeline.changes_between`), its popup saying from what to what.
 
     Returns
     -------
@@ -250,12 +296,16 @@ def timeline_map(
     status = _status_features(timeline, mapped, start_ms, end_ms)
     if status["features"]:
         layers.append(_layer(status, "Control status (from claims)", _STATUS_POINT, fmap))
+    claim_layers = []
     for name in dict.fromkeys(SIDE_LAYERS.values()):
         sides = [s for s, layer_name in SIDE_LAYERS.items() if layer_name == name]
         subset = mapped[mapped["side"].isin(sides)]
         if len(subset):
             features = _claim_features(subset, days, start_ms)
-            layers.append(_layer(features, name, _CLAIM_POINT, fmap))
+            claim_layers.append(_layer(features, name, _CLAIM_POINT, fmap))
+    layers.extend(claim_layers)
+    if claim_layers:
+        _FadingClaims(claim_layers, days * _DAY_MS).add_to(fmap)
     if layers:
         TimelineSlider(  # type: ignore[no-untyped-call]
             auto_play=False,
@@ -267,8 +317,13 @@ def timeline_map(
             steps=max(2, (end_ms - start_ms) // _DAY_MS),
         ).add_timelines(*layers).add_to(fmap)
     _places_layer(timeline, mapped).add_to(fmap)
+    changed = ""
+    if changes is not None:
+        layer = _changes_layer(timeline, *changes)
+        layer.add_to(fmap)
+        changed = layer.layer_name
     folium.LayerControl(collapsed=False).add_to(fmap)
-    _Legend(title).add_to(fmap)
+    _Legend(title, assessed=list(overlays or {}), changes=changed).add_to(fmap)
     bounds = _bounds(timeline, mapped)
     if bounds:
         fmap.fit_bounds(bounds, padding=(30, 30))
@@ -281,7 +336,38 @@ FRONT_LAYER = "Front line (from claims)"
 SIMPLIFY_DEG = 0.001
 """Tolerance areas and lines are simplified with before they are drawn (about 100 m)."""
 _GRID_DEG = 0.0001
+FAINTEST = 0.3
+"""Opacity of a claim marker at the end of its window (it is opaque on its day)."""
 _HELD = {"RU": "Russian-held", "UA": "Ukrainian-held", "contested": "Contested"}
+
+
+def changes_layer_name(start: str | pd.Timestamp, end: str | pd.Timestamp) -> str:
+    """The name of the layer of places that changed hands between two days."""
+    return f"Changed hands {pd.Timestamp(start).date()} to {pd.Timestamp(end).date()}"
+
+
+def _changes_layer(
+    timeline: gpd.GeoDataFrame, start: str | pd.Timestamp, end: str | pd.Timestamp
+) -> folium.FeatureGroup:
+    """Ring every place whose status on ``end`` differs from its status on ``start``."""
+    layer = folium.FeatureGroup(name=changes_layer_name(start, end), show=True)
+    for _, row in changes_between(timeline, start, end).iterrows():
+        before = row["before"] or "no status"
+        folium.CircleMarker(
+            location=[row.geometry.y, row.geometry.x],
+            radius=14,
+            color=COLOURS[row["after"]],
+            weight=3,
+            fill=False,
+            class_name=f"fm-change fm-change-{row['after']}",
+            popup=folium.Popup(
+                f'<div class="fm-popup"><b>{_text(row["place_name"])}</b> changed hands: '
+                f"{_text(before)} on {pd.Timestamp(start).date()}, {_text(row['after'])} on "
+                f"{pd.Timestamp(end).date()}</div>",
+                max_width=300,
+            ),
+        ).add_to(layer)
+    return layer
 
 
 def _places_layer(timeline: gpd.GeoDataFrame, claims: gpd.GeoDataFrame) -> folium.FeatureGroup:

@@ -78,7 +78,28 @@ _MOVE_SLIDER = """
         status: [...document.querySelectorAll('path.fm-status')].map(
             e => [...e.classList].find(c => c.startsWith('fm-status-')).slice('fm-status-'.length)
         ),
+        areas: [...document.querySelectorAll('path.fm-area')].map(
+            e => [...e.classList].find(c => c.startsWith('fm-area-')).slice('fm-area-'.length)
+        ),
+        opacity: Object.fromEntries([...pane.querySelectorAll('.fm-claim')].map(
+            e => [e.querySelector('[data-claim]').dataset.claim, Number(e.style.opacity || 1)]
+        )),
     };
+}
+"""
+# The status circles of one place that are on the page (drawn), read from their classes.
+_PLACE_STATUS = """
+(placeId) => {
+    const shown = [];
+    Object.values(window).filter(v => v instanceof L.Timeline).forEach(layer => {
+        layer.eachLayer(circle => {
+            const drawn = circle._path && document.body.contains(circle._path);
+            if (circle.feature.properties.place_id === placeId && drawn) {
+                shown.push([...circle._path.classList].find(c => c.startsWith('fm-status-')));
+            }
+        });
+    });
+    return shown;
 }
 """
 _SLIDER_RANGE = """
@@ -147,12 +168,18 @@ class View:
         The ``data-claim`` id of every claim marker on the map.
     status
         The controller of every status circle on the map (``RU``, ``UA`` or ``contested``).
+    areas
+        The status of every control area drawn (``RU``, ``UA`` or ``contested``).
+    opacity
+        The opacity of each claim marker, by claim id.
     """
 
     time: int
     label: str
     claims: list[str]
     status: list[str]
+    areas: list[str]
+    opacity: dict[str, float]
 
 
 def _ms(day: str | pd.Timestamp) -> int:
@@ -163,7 +190,14 @@ def _ms(day: str | pd.Timestamp) -> int:
 
 def _move_slider(page: Page, time: int) -> View:
     seen: dict[str, Any] = page.evaluate(_MOVE_SLIDER, time)
-    view = View(int(seen["time"]), str(seen["label"]), list(seen["claims"]), list(seen["status"]))
+    view = View(
+        int(seen["time"]),
+        str(seen["label"]),
+        list(seen["claims"]),
+        list(seen["status"]),
+        list(seen["areas"]),
+        {str(k): float(v) for k, v in seen["opacity"].items()},
+    )
     assert view.time == time, f"the slider did not move to {time} (it is at {view.time})"
     return view
 
@@ -308,3 +342,60 @@ def test_moving_the_slider_changes_the_status_circles(opened: OpenedMap) -> None
     summer = _move_slider(opened.page, _ms("2025-06-30"))
     assert "UA" in autumn.status
     assert len(autumn.status) < len(summer.status)
+
+
+def _place_status(page: Page, place_id: str) -> list[str]:
+    return [c.removeprefix("fm-status-") for c in page.evaluate(_PLACE_STATUS, place_id)]
+
+
+def test_a_place_shows_the_status_its_timeline_gives(
+    opened: OpenedMap, sample: tuple[mapper.RunResult, Path]
+) -> None:
+    """Sudzha is shown held as its timeline says on every day of a sweep.
+
+    Ukrainian-held in September 2024, Russian-held after 2025-03-13.
+    """
+    timeline = sample[0].timeline
+    sudzha = timeline.xs("ru-kursk-sudzha", level="place_id")
+    assert not sudzha.empty
+    _move_slider(opened.page, _ms("2024-09-15"))
+    assert _place_status(opened.page, "ru-kursk-sudzha") == ["UA"]
+    _move_slider(opened.page, _ms("2025-04-01"))
+    assert _place_status(opened.page, "ru-kursk-sudzha") == ["RU"]
+    for day in pd.date_range("2024-08-10", "2025-07-01", freq="9D", tz="UTC"):
+        _move_slider(opened.page, _ms(day))
+        expected = mapper.status_on(timeline, day).loc[["ru-kursk-sudzha"], "controller"].tolist()
+        assert _place_status(opened.page, "ru-kursk-sudzha") == expected, day.date()
+
+
+def test_the_areas_follow_the_slider(
+    opened: OpenedMap, sample: tuple[mapper.RunResult, Path]
+) -> None:
+    """At each date the areas drawn are those of the estimate for that date, and they change."""
+    areas = sample[0].areas
+    changed = areas[~areas["default"]]
+    seen = []
+    for day in ("2024-09-15", "2025-03-10", "2025-04-01", "2025-06-03"):
+        view = _move_slider(opened.page, _ms(day))
+        stamp = pd.Timestamp(day, tz="UTC")
+        due = changed[
+            (changed["valid_from"] <= stamp)
+            & (changed["valid_to"].isna() | (changed["valid_to"] > stamp))
+        ]
+        assert sorted(view.areas) == sorted(due["status"]), day
+        seen.append(tuple(sorted(view.areas)))
+    assert "UA" in seen[0], "the ground held around Sudzha in September 2024 is not drawn"
+    assert len(set(seen)) > 1, "the areas did not change with the slider"
+
+
+def test_claim_markers_fade_with_age(opened: OpenedMap, mapped: gpd.GeoDataFrame) -> None:
+    """A claim is opaque on its day and fades over its window, never below the faintest."""
+    first, _ = opened.page.evaluate(_SLIDER_RANGE)
+    window = settings.claim_days * DAY_MS
+    view = _move_slider(opened.page, _ms("2024-09-01"))
+    assert view.opacity
+    for claim, opacity in view.opacity.items():
+        start = max(_ms(mapped.loc[claim, "event_date"]), first)
+        expected = max(render.FAINTEST, 1 - (view.time - start) / window)
+        assert opacity == pytest.approx(expected, abs=0.01), claim
+    assert min(view.opacity.values()) < max(view.opacity.values())
