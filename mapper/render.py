@@ -26,11 +26,13 @@ source. All article text is HTML-escaped before it reaches the page.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Mapping, Sequence
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 import shapely.geometry
@@ -73,7 +75,7 @@ _CLAIM_POINT = JsCode(
     function (feature, latlng) {
         var p = feature.properties;
         return L.marker(latlng, {
-            title: p.tooltip,
+            title: fmClaimTitle(p.claim_id),
             icon: L.divIcon({
                 className: 'fm-claim fm-' + p.colour_key + (p.negated ? ' fm-negated' : ''),
                 html: '<span data-claim="' + p.claim_id + '">' + p.symbol + '</span>',
@@ -88,8 +90,8 @@ _STATUS_POINT = JsCode(
     function (feature, latlng) {
         var p = feature.properties;
         return L.circleMarker(latlng, {
-            radius: 9, weight: 2, color: '#ffffff', fillColor: p.colour, fillOpacity: 0.85,
-            className: 'fm-status fm-status-' + p.controller
+            radius: 9, weight: 2, color: '#ffffff', fillColor: fmColours[p.controller],
+            fillOpacity: 0.85, className: 'fm-status fm-status-' + p.controller
         });
     }
     """
@@ -99,7 +101,8 @@ _AREA_STYLE = JsCode(
     function (feature) {
         var p = feature.properties;
         return {
-            color: p.colour, weight: 1, fillColor: p.colour, fillOpacity: 0.35,
+            color: fmColours[p.status], weight: 1, fillColor: fmColours[p.status],
+            fillOpacity: 0.35,
             className: 'fm-area fm-area-' + p.status
         };
     }
@@ -110,7 +113,8 @@ _OVERLAY_STYLE = JsCode(
     function (feature) {
         var p = feature.properties;
         return {
-            color: p.colour, weight: 2, dashArray: '4 3', fillColor: p.colour, fillOpacity: 0.12,
+            color: fmColours[p.status], weight: 2, dashArray: '4 3',
+            fillColor: fmColours[p.status], fillOpacity: 0.12,
             className: 'fm-overlay fm-overlay-' + p.status
         };
     }
@@ -123,13 +127,160 @@ _LINE_STYLE = JsCode(
     }
     """
 )
-_BIND_POPUP = JsCode(
+# Claim and status popups are built when opened, from the one table of claims in the page.
+_BIND_CLAIM_POPUP = JsCode(
     """
     function (feature, layer) {
-        layer.bindPopup(feature.properties.popup, {maxWidth: 360});
+        layer.bindPopup(function () { return fmClaimPopup(feature.properties.claim_id); },
+                        {maxWidth: 360});
     }
     """
 )
+_BIND_PIECE_POPUP = JsCode(
+    """
+    function (feature, layer) {
+        layer.bindPopup(function () { return fmPiecePopup(feature.properties); },
+                        {maxWidth: 360});
+    }
+    """
+)
+_BIND_STATUS_POPUP = JsCode(
+    """
+    function (feature, layer) {
+        layer.bindPopup(function () { return fmStatusPopup(feature.properties); },
+                        {maxWidth: 360});
+    }
+    """
+)
+
+
+class _Claims(MacroElement):
+    """The claims on the map, once, and the functions that build their popups.
+
+    Text goes into the popups as text nodes (``textContent``), never as HTML, so nothing an
+    article says can run or restyle the page; links are only made of ``http(s)`` URLs.
+    """
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <script>
+        var fmClaims = {{ this.claims }};
+        var fmColours = {{ this.colours }};
+        var fmHeld = {{ this.held }};
+        var fmCountries = {"RU": "Russia", "UA": "Ukraine"};
+        function fmNode(tag, text) {
+            var node = document.createElement(tag);
+            if (text !== undefined && text !== null) { node.textContent = text; }
+            return node;
+        }
+        function fmLink(url) {
+            if (!/^https?:\\/\\//i.test(url || '')) { return null; }
+            var link = fmNode('a', 'source');
+            link.href = url; link.target = '_blank'; link.rel = 'noopener';
+            return link;
+        }
+        function fmClaimTitle(id) {
+            var c = fmClaims[id];
+            return c.p + ': ' + c.a + ' (' + c.s + ')';
+        }
+        function fmClaimPopup(id) {
+            var c = fmClaims[id], box = fmNode('div'), table = fmNode('table');
+            box.className = 'fm-popup';
+            [['Place', c.p], ['Claimant', c.c + ' (' + c.s + ')'], ['Action', c.a],
+             ['Controller claimed', c.k || 'no control claimed'],
+             ['Event date', c.d + ' (' + c.q + ')'], ['Source', c.o]].forEach(function (row) {
+                var tr = fmNode('tr');
+                tr.appendChild(fmNode('th', row[0]));
+                tr.appendChild(fmNode('td', row[1]));
+                table.appendChild(tr);
+            });
+            box.appendChild(table);
+            if (c.n) { box.appendChild(fmNode('b', '(denied in the same article)')); }
+            box.appendChild(fmNode('blockquote', c.e));
+            var link = fmLink(c.u);
+            if (link) { box.appendChild(link); }
+            return box;
+        }
+        function fmPiecePopup(p) {
+            var box = fmNode('div'), held = fmHeld[p.status] || p.status;
+            box.className = 'fm-popup';
+            if (p.kind === 'front') {
+                box.appendChild(fmNode('b', 'Front line'));
+                box.appendChild(document.createTextNode(', estimated from settlement statuses: ' +
+                    p.size.toFixed(1) + ' km here'));
+            } else if (p.kind === 'assessed') {
+                box.appendChild(fmNode('b', held));
+                box.appendChild(document.createTextNode(', assessed by ' + p.by + ': ' +
+                    p.size.toFixed(1) + ' km\u00b2 here'));
+            } else {
+                box.appendChild(fmNode('b', held + ' in ' + (fmCountries[p.country] || p.country)));
+                box.appendChild(document.createTextNode(', estimated from settlement statuses: ' +
+                    p.size.toFixed(1) + ' km\u00b2 here'));
+            }
+            box.appendChild(fmNode('br'));
+            box.appendChild(document.createTextNode('from ' + p.from + ' (' +
+                (p.until ? 'until ' + p.until : 'ongoing') + ')'));
+            return box;
+        }
+        function fmStatusPopup(p) {
+            var box = fmNode('div'), list = fmNode('ul');
+            box.className = 'fm-popup';
+            box.appendChild(fmNode('b', p.name));
+            box.appendChild(document.createTextNode(': ' + p.controller + ' from ' + p.from +
+                ' (' + (p.until ? 'until ' + p.until : 'ongoing') + '), confidence ' +
+                p.confidence.toFixed(2)));
+            p.claims.forEach(function (id) {
+                var c = fmClaims[id];
+                if (!c) { return; }
+                var item = fmNode('li', c.c + ' (' + c.s + '): ' + c.a + ', ' + c.d + ' ');
+                var link = fmLink(c.u);
+                if (link) { item.appendChild(link); }
+                list.appendChild(item);
+            });
+            box.appendChild(list);
+            return box;
+        }
+        </script>
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, claims: gpd.GeoDataFrame) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "Claims"
+        self.claims = _script_json({str(i): _claim_record(c) for i, c in claims.iterrows()})
+        self.colours = _script_json(COLOURS)
+        self.held = _script_json(_HELD)
+
+
+def _script_json(value: object) -> str:
+    """JSON safe inside a ``<script>`` element: no ``<``, ``>`` or ``&`` as such."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _claim_record(claim: pd.Series) -> dict[str, Any]:
+    """What a claim's popup says, under short keys (the page holds thousands of them)."""
+    controller = claim["asserted_controller"]
+    event = claim["event_date"]
+    return {
+        "p": _plain(claim["place_name"]),
+        "c": _plain(claim["claimant"]),
+        "s": _plain(claim["side"]),
+        "a": _plain(claim["action"]),
+        "k": controller if isinstance(controller, str) else None,
+        "d": event.date().isoformat() if pd.notna(event) else "undated",
+        "q": _plain(claim["date_precision"]),
+        "o": _plain(claim["source"]),
+        "e": _plain(claim["evidence"]),
+        "u": _plain(claim["url"]),
+        "n": bool(claim["negated"]),
+    }
+
+
+def _plain(value: object) -> str:
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
 
 
 class _Legend(MacroElement):
@@ -277,32 +428,58 @@ def timeline_map(
     fmap = folium.Map(tiles=chosen_tiles, control_scale=True, prefer_canvas=False)
     layers: list[Timeline] = []
     mapped = _mappable(claims)
+    _Claims(mapped).add_to(fmap)
     start_ms = _start_ms(timeline, mapped)
     end_ms = _end_ms(timeline, mapped, days)
     if areas is not None and len(areas):
         shown = areas[~areas["default"]]
-        features = _interval_features(shown, _area_properties, start_ms, end_ms)
+        features = _interval_features(shown, ("country", "status"), "area", start_ms, end_ms)
         if features["features"]:
-            layers.append(_layer(features, AREAS_LAYER, None, fmap, style=_AREA_STYLE))
+            layers.append(
+                _layer(
+                    features, AREAS_LAYER, None, fmap, style=_AREA_STYLE, popup=_BIND_PIECE_POPUP
+                )
+            )
     if front_lines is not None and len(front_lines):
         front = front_lines[front_lines["between"] == "RU|UA"]
-        features = _interval_features(front, _line_properties, start_ms, end_ms)
+        features = _interval_features(front, ("between",), "front", start_ms, end_ms)
         if features["features"]:
-            layers.append(_layer(features, FRONT_LAYER, None, fmap, style=_LINE_STYLE))
+            layers.append(
+                _layer(
+                    features, FRONT_LAYER, None, fmap, style=_LINE_STYLE, popup=_BIND_PIECE_POPUP
+                )
+            )
     for name, overlay in (overlays or {}).items():
-        features = _interval_features(overlay, _assessed_properties(name), start_ms, end_ms)
+        features = _interval_features(overlay, ("status",), "assessed", start_ms, end_ms, by=name)
         if features["features"]:
-            layers.append(_layer(features, assessed_layer(name), None, fmap, style=_OVERLAY_STYLE))
+            layers.append(
+                _layer(
+                    features,
+                    assessed_layer(name),
+                    None,
+                    fmap,
+                    style=_OVERLAY_STYLE,
+                    popup=_BIND_PIECE_POPUP,
+                )
+            )
     status = _status_features(timeline, mapped, start_ms, end_ms)
     if status["features"]:
-        layers.append(_layer(status, "Control status (from claims)", _STATUS_POINT, fmap))
+        layers.append(
+            _layer(
+                status,
+                "Control status (from claims)",
+                _STATUS_POINT,
+                fmap,
+                popup=_BIND_STATUS_POPUP,
+            )
+        )
     claim_layers = []
     for name in dict.fromkeys(SIDE_LAYERS.values()):
         sides = [s for s, layer_name in SIDE_LAYERS.items() if layer_name == name]
         subset = mapped[mapped["side"].isin(sides)]
         if len(subset):
             features = _claim_features(subset, days, start_ms)
-            claim_layers.append(_layer(features, name, _CLAIM_POINT, fmap))
+            claim_layers.append(_layer(features, name, _CLAIM_POINT, fmap, popup=_BIND_CLAIM_POPUP))
     layers.extend(claim_layers)
     if claim_layers:
         _FadingClaims(claim_layers, days * _DAY_MS).add_to(fmap)
@@ -439,9 +616,10 @@ def _layer(
     point: JsCode | None,
     fmap: folium.Map,
     *,
+    popup: JsCode,
     style: JsCode | None = None,
 ) -> Timeline:
-    layer = Timeline(data, point_to_layer=point, on_each_feature=_BIND_POPUP, style=style)
+    layer = Timeline(data, point_to_layer=point, on_each_feature=popup, style=style)
     layer.layer_name = name
     layer.add_to(fmap)
     return layer
@@ -463,8 +641,6 @@ def _claim_features(claims: gpd.GeoDataFrame, days: int, first_ms: int) -> dict[
                     "colour_key": controller or "none",
                     "symbol": SYMBOLS[c["action"]],
                     "negated": bool(c["negated"]),
-                    "tooltip": f"{c['place_name']}: {c['action']} ({c['side']})",
-                    "popup": claim_popup(c),
                 },
             }
         )
@@ -473,48 +649,80 @@ def _claim_features(claims: gpd.GeoDataFrame, days: int, first_ms: int) -> dict[
 
 def _interval_features(
     frame: gpd.GeoDataFrame,
-    properties: Callable[[pd.Series], dict[str, Any]],
+    keys: Sequence[str],
+    kind: str,
     start_ms: int,
     end_ms: int,
+    **extra: str,
 ) -> dict[str, Any]:
-    """Features of rows valid from ``valid_from`` to ``valid_to``, geometry simplified."""
-    simplified = shapely.set_precision(
-        shapely.simplify(frame.geometry.to_numpy(), SIMPLIFY_DEG, preserve_topology=True),
-        _GRID_DEG,
-    )
+    """Features of the pieces of rows valid from ``valid_from`` to ``valid_to``.
+
+    Each row's geometry is simplified and cut into its parts (polygons or lines); a part that
+    stays the same from one row to the next of the same ``keys`` (a village's pocket while
+    the front moves elsewhere) is one feature spanning both, so the page stores what changes
+    rather than a copy of every state.
+    """
     features = []
-    for (_, row), geometry in zip(frame.iterrows(), simplified, strict=True):
+    for _, row in _pieces(frame, keys).iterrows():
         until = end_ms if pd.isna(row["valid_to"]) else _ms(row["valid_to"])
-        if until <= start_ms or _ms(row["valid_from"]) >= end_ms or geometry.is_empty:
+        if until <= start_ms or _ms(row["valid_from"]) >= end_ms:
             continue
         features.append(
             {
                 "type": "Feature",
-                "geometry": shapely.geometry.mapping(geometry),
+                "geometry": shapely.geometry.mapping(row.geometry),
                 "properties": {
                     "start": max(_ms(row["valid_from"]), start_ms),
                     "end": until,
                     "endExclusive": True,
-                    **properties(row),
+                    **_piece_properties(row, kind),
+                    **extra,
                 },
             }
         )
     return {"type": "FeatureCollection", "features": features}
 
 
-def _area_properties(row: pd.Series) -> dict[str, Any]:
-    status = str(row["status"])
-    held = _HELD[status]
-    country = {"RU": "Russia", "UA": "Ukraine"}.get(str(row["country"]), str(row["country"]))
-    return {
-        "status": status,
-        "colour": COLOURS[status],
-        "popup": (
-            f'<div class="fm-popup"><b>{_text(held)} in {_text(country)}</b>, estimated from '
-            f"settlement statuses: {row['area_km2']:.1f} km²<br>"
-            f"from {row['valid_from'].date().isoformat()} ({_until(row['valid_to'])})</div>"
-        ),
-    }
+def _pieces(frame: gpd.GeoDataFrame, keys: Sequence[str]) -> gpd.GeoDataFrame:
+    """Simplified parts of each row, consecutive identical ones merged; with ``size``.
+
+    ``size`` is the area of a polygon in km² or the length of a line in km.
+    """
+    simplified = shapely.normalize(
+        shapely.set_precision(
+            shapely.simplify(frame.geometry.to_numpy(), SIMPLIFY_DEG, preserve_topology=True),
+            _GRID_DEG,
+        )
+    )
+    parts = (
+        gpd.GeoDataFrame(
+            frame[[*keys, "valid_from", "valid_to"]], geometry=simplified, crs="EPSG:4326"
+        )
+        .explode(index_parts=False)
+        .reset_index(drop=True)
+    )
+    parts = parts[~parts.geometry.is_empty]
+    parts["_wkb"] = shapely.to_wkb(parts.geometry.to_numpy())
+    merged = []
+    for _, group in parts.sort_values("valid_from").groupby([*keys, "_wkb"], sort=False):
+        rows = group.to_dict("records")
+        current = rows[0]
+        for row in rows[1:]:
+            if current["valid_to"] == row["valid_from"]:
+                current["valid_to"] = row["valid_to"]
+            else:
+                merged.append(current)
+                current = row
+        merged.append(current)
+    pieces = gpd.GeoDataFrame(merged, geometry="geometry", crs="EPSG:4326").drop(columns="_wkb")
+    if pieces.empty:
+        return pieces
+    x0, y0, x1, y1 = pieces.total_bounds
+    local = f"+proj=laea +lat_0={(y0 + y1) / 2:.2f} +lon_0={(x0 + x1) / 2:.2f} +datum=WGS84"
+    projected = pieces.geometry.to_crs(local)
+    polygonal = pieces.geom_type.isin(("Polygon", "MultiPolygon")).to_numpy()
+    pieces["size"] = np.where(polygonal, projected.area / 1e6, projected.length / 1e3)
+    return pieces.sort_values("valid_from", kind="stable")
 
 
 def assessed_layer(name: str) -> str:
@@ -522,47 +730,30 @@ def assessed_layer(name: str) -> str:
     return f"Assessed by {name}"
 
 
-def _assessed_properties(name: str) -> Callable[[pd.Series], dict[str, Any]]:
-    def properties(row: pd.Series) -> dict[str, Any]:
-        status = str(row["status"])
-        return {
-            "status": status,
-            "colour": COLOURS[status],
-            "popup": (
-                f'<div class="fm-popup"><b>{_text(_HELD[status])}</b>, assessed by '
-                f"{_text(name)}: {row['area_km2']:.1f} km²<br>"
-                f"from {row['valid_from'].date().isoformat()} ({_until(row['valid_to'])})</div>"
-            ),
-        }
-
-    return properties
-
-
-def _line_properties(row: pd.Series) -> dict[str, Any]:
-    return {
-        "between": str(row["between"]),
-        "popup": (
-            '<div class="fm-popup"><b>Front line</b>, estimated from settlement statuses: '
-            f"{row['length_km']:.1f} km<br>"
-            f"from {row['valid_from'].date().isoformat()} ({_until(row['valid_to'])})</div>"
-        ),
+def _piece_properties(row: pd.Series, kind: str) -> dict[str, Any]:
+    """What the popup of a piece of area or front line says (built in the page)."""
+    properties = {
+        "kind": kind,
+        "size": round(float(row["size"]), 2),
+        "from": row["valid_from"].date().isoformat(),
+        "until": "" if pd.isna(row["valid_to"]) else row["valid_to"].date().isoformat(),
     }
-
-
-def _until(valid_to: Any) -> str:
-    return "ongoing" if pd.isna(valid_to) else f"until {pd.Timestamp(valid_to).date().isoformat()}"
+    for column in ("status", "country"):
+        if column in row.index:
+            properties[column] = str(row[column])
+    return properties
 
 
 def _status_features(
     timeline: gpd.GeoDataFrame, claims: gpd.GeoDataFrame, start_ms: int, end_ms: int
 ) -> dict[str, Any]:
     features = []
+    mapped = set(claims.index)
     for (place_id, valid_from), row in timeline.iterrows():
         until = end_ms if pd.isna(row["valid_to"]) else _ms(row["valid_to"])
         if until <= start_ms:
             continue
-        ids = [i for i in str(row["claim_ids"]).split(";") if i]
-        behind = claims.loc[claims.index.intersection(ids)]
+        ids = [i for i in str(row["claim_ids"]).split(";") if i in mapped]
         features.append(
             {
                 "type": "Feature",
@@ -573,8 +764,11 @@ def _status_features(
                     "endExclusive": True,
                     "place_id": str(place_id),
                     "controller": row["controller"],
-                    "colour": COLOURS[row["controller"]],
-                    "popup": _status_popup(row, valid_from, behind),
+                    "name": _plain(row["place_name"]),
+                    "from": valid_from.date().isoformat(),
+                    "until": "" if pd.isna(row["valid_to"]) else row["valid_to"].date().isoformat(),
+                    "confidence": float(row["confidence"]),
+                    "claims": ids,
                 },
             }
         )
@@ -584,50 +778,6 @@ def _status_features(
 def _text(value: object) -> str:
     return html.escape(
         "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
-    )
-
-
-def _link(url: object) -> str:
-    if isinstance(url, str) and url.lower().startswith(("http://", "https://")):
-        return f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener">source</a>'
-    return ""
-
-
-def claim_popup(claim: pd.Series) -> str:
-    """The escaped HTML popup of one claim: who claims what, when, and the sentence behind it."""
-    controller = (
-        claim["asserted_controller"]
-        if isinstance(claim["asserted_controller"], str)
-        else "no control claimed"
-    )
-    negated = " <b>(denied in the same article)</b>" if claim["negated"] else ""
-    event = claim["event_date"].date().isoformat() if pd.notna(claim["event_date"]) else "undated"
-    rows = [
-        ("Place", claim["place_name"]),
-        ("Claimant", f"{claim['claimant']} ({claim['side']})"),
-        ("Action", claim["action"]),
-        ("Controller claimed", controller),
-        ("Event date", f"{event} ({claim['date_precision']})"),
-        ("Source", claim["source"]),
-    ]
-    table = "".join(f"<tr><th>{_text(k)}</th><td>{_text(v)}</td></tr>" for k, v in rows)
-    return (
-        f'<div class="fm-popup"><table>{table}</table>{negated}'
-        f"<blockquote>{_text(claim['evidence'])}</blockquote>{_link(claim['url'])}</div>"
-    )
-
-
-def _status_popup(row: pd.Series, valid_from: pd.Timestamp, behind: pd.DataFrame) -> str:
-    until = "ongoing" if pd.isna(row["valid_to"]) else row["valid_to"].date().isoformat()
-    items = "".join(
-        f"<li>{_text(c['claimant'])} ({_text(c['side'])}): {_text(c['action'])}, "
-        f"{_text(c['event_date'].date().isoformat())} {_link(c['url'])}</li>"
-        for _, c in behind.iterrows()
-    )
-    return (
-        f'<div class="fm-popup"><b>{_text(row["place_name"])}</b>: '
-        f"{_text(row['controller'])} from {valid_from.date().isoformat()} ({until}), "
-        f"confidence {row['confidence']:.2f}<ul>{items}</ul></div>"
     )
 
 
