@@ -16,7 +16,7 @@ Layers, all driven by one time slider (leaflet.timeline through ``folium.plugins
 - **Assessed by NAME**: the polygons of a reference overlay (:mod:`mapper.overlays`), outlined
   with a dashed edge so they read apart from what the claims give.
 
-Area and line geometry is simplified to about 100 m and rounded to about 10 m before it is
+Area and line geometry is simplified to about 200 m and rounded to about 10 m before it is
 written into the page, so that hundreds of states stay a few megabytes.
 
 Every popup names the claimant, side, action, dates, the evidence sentence and a link to the
@@ -73,12 +73,12 @@ _DAY_MS = 86_400_000
 _CLAIM_POINT = JsCode(
     """
     function (feature, latlng) {
-        var p = feature.properties;
+        var id = feature.properties.claim_id, c = fmClaim(id);
         return L.marker(latlng, {
-            title: fmClaimTitle(p.claim_id),
+            title: c.p + ': ' + c.a + ' (' + c.s + ')',
             icon: L.divIcon({
-                className: 'fm-claim fm-' + p.colour_key + (p.negated ? ' fm-negated' : ''),
-                html: '<span data-claim="' + p.claim_id + '">' + p.symbol + '</span>',
+                className: 'fm-claim fm-' + (c.k || 'none') + (c.n ? ' fm-negated' : ''),
+                html: '<span data-claim="' + id + '">' + fmSymbols[c.a] + '</span>',
                 iconSize: [22, 22]
             })
         });
@@ -136,6 +136,15 @@ _BIND_CLAIM_POPUP = JsCode(
     }
     """
 )
+# Statuses and pieces hold until the next one starts: their end is exclusive.
+_UNTIL_NEXT = JsCode(
+    """
+    function (feature) {
+        var p = feature.properties;
+        return {start: p.start, end: p.end, startExclusive: false, endExclusive: true};
+    }
+    """
+)
 _BIND_PIECE_POPUP = JsCode(
     """
     function (feature, layer) {
@@ -167,6 +176,7 @@ class _Claims(MacroElement):
         <script>
         var fmClaims = {{ this.claims }};
         var fmColours = {{ this.colours }};
+        var fmSymbols = {{ this.symbols }};
         var fmHeld = {{ this.held }};
         var fmCountries = {"RU": "Russia", "UA": "Ukraine"};
         function fmNode(tag, text) {
@@ -180,12 +190,14 @@ class _Claims(MacroElement):
             link.href = url; link.target = '_blank'; link.rel = 'noopener';
             return link;
         }
-        function fmClaimTitle(id) {
-            var c = fmClaims[id];
-            return c.p + ': ' + c.a + ' (' + c.s + ')';
+        function fmClaim(id) {
+            var row = fmClaims[id], claim = {};
+            if (!row) { return null; }
+            {{ this.fields }}.forEach(function (key, i) { claim[key] = row[i]; });
+            return claim;
         }
         function fmClaimPopup(id) {
-            var c = fmClaims[id], box = fmNode('div'), table = fmNode('table');
+            var c = fmClaim(id), box = fmNode('div'), table = fmNode('table');
             box.className = 'fm-popup';
             [['Place', c.p], ['Claimant', c.c + ' (' + c.s + ')'], ['Action', c.a],
              ['Controller claimed', c.k || 'no control claimed'],
@@ -202,6 +214,7 @@ class _Claims(MacroElement):
             if (link) { box.appendChild(link); }
             return box;
         }
+        function fmDay(ms) { return new Date(ms).toISOString().slice(0, 10); }
         function fmPiecePopup(p) {
             var box = fmNode('div'), held = fmHeld[p.status] || p.status;
             box.className = 'fm-popup';
@@ -219,8 +232,8 @@ class _Claims(MacroElement):
                     p.size.toFixed(1) + ' km\u00b2 here'));
             }
             box.appendChild(fmNode('br'));
-            box.appendChild(document.createTextNode('from ' + p.from + ' (' +
-                (p.until ? 'until ' + p.until : 'ongoing') + ')'));
+            box.appendChild(document.createTextNode('from ' + (p.from || fmDay(p.start)) + ' (' +
+                (p.open ? 'ongoing' : 'until ' + fmDay(p.end)) + ')'));
             return box;
         }
         function fmStatusPopup(p) {
@@ -231,7 +244,7 @@ class _Claims(MacroElement):
                 ' (' + (p.until ? 'until ' + p.until : 'ongoing') + '), confidence ' +
                 p.confidence.toFixed(2)));
             p.claims.forEach(function (id) {
-                var c = fmClaims[id];
+                var c = fmClaim(id);
                 if (!c) { return; }
                 var item = fmNode('li', c.c + ' (' + c.s + '): ' + c.a + ', ' + c.d + ' ');
                 var link = fmLink(c.u);
@@ -250,6 +263,8 @@ class _Claims(MacroElement):
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "Claims"
         self.claims = _script_json({str(i): _claim_record(c) for i, c in claims.iterrows()})
+        self.fields = _script_json(_CLAIM_FIELDS)
+        self.symbols = _script_json(SYMBOLS)
         self.colours = _script_json(COLOURS)
         self.held = _script_json(_HELD)
 
@@ -260,23 +275,32 @@ def _script_json(value: object) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _claim_record(claim: pd.Series) -> dict[str, Any]:
-    """What a claim's popup says, under short keys (the page holds thousands of them)."""
+_CLAIM_FIELDS = ("p", "c", "s", "a", "k", "d", "q", "o", "e", "u", "n")
+"""Order of a claim's values in the page's table of claims (see :func:`_claim_record`)."""
+
+
+def _claim_record(claim: pd.Series) -> list[Any]:
+    """What a claim's marker and popup say, in the order of :data:`_CLAIM_FIELDS`.
+
+    Place, claimant, side, action, controller claimed (``None`` for none), event day,
+    date precision, source, evidence, URL, negated. A list, not a mapping: the page holds
+    thousands of them.
+    """
     controller = claim["asserted_controller"]
     event = claim["event_date"]
-    return {
-        "p": _plain(claim["place_name"]),
-        "c": _plain(claim["claimant"]),
-        "s": _plain(claim["side"]),
-        "a": _plain(claim["action"]),
-        "k": controller if isinstance(controller, str) else None,
-        "d": event.date().isoformat() if pd.notna(event) else "undated",
-        "q": _plain(claim["date_precision"]),
-        "o": _plain(claim["source"]),
-        "e": _plain(claim["evidence"]),
-        "u": _plain(claim["url"]),
-        "n": bool(claim["negated"]),
-    }
+    return [
+        _plain(claim["place_name"]),
+        _plain(claim["claimant"]),
+        _plain(claim["side"]),
+        _plain(claim["action"]),
+        controller if isinstance(controller, str) else None,
+        event.date().isoformat() if pd.notna(event) else "undated",
+        _plain(claim["date_precision"]),
+        _plain(claim["source"]),
+        _plain(claim["evidence"]),
+        _plain(claim["url"]),
+        bool(claim["negated"]),
+    ]
 
 
 def _plain(value: object) -> str:
@@ -479,7 +503,9 @@ def timeline_map(
         subset = mapped[mapped["side"].isin(sides)]
         if len(subset):
             features = _claim_features(subset, days, start_ms)
-            claim_layers.append(_layer(features, name, _CLAIM_POINT, fmap, popup=_BIND_CLAIM_POPUP))
+            claim_layers.append(
+                _layer(features, name, _CLAIM_POINT, fmap, popup=_BIND_CLAIM_POPUP, interval=None)
+            )
     layers.extend(claim_layers)
     if claim_layers:
         _FadingClaims(claim_layers, days * _DAY_MS).add_to(fmap)
@@ -510,8 +536,8 @@ def timeline_map(
 PLACES_LAYER = "Places named (for orientation)"
 AREAS_LAYER = "Control areas (from claims)"
 FRONT_LAYER = "Front line (from claims)"
-SIMPLIFY_DEG = 0.001
-"""Tolerance areas and lines are simplified with before they are drawn (about 100 m)."""
+SIMPLIFY_DEG = 0.002
+"""Tolerance areas and lines are simplified with before they are drawn (about 150-200 m)."""
 _GRID_DEG = 0.0001
 FAINTEST = 0.3
 """Opacity of a claim marker at the end of its window (it is opaque on its day)."""
@@ -618,8 +644,11 @@ def _layer(
     *,
     popup: JsCode,
     style: JsCode | None = None,
+    interval: JsCode | None = _UNTIL_NEXT,
 ) -> Timeline:
-    layer = Timeline(data, point_to_layer=point, on_each_feature=popup, style=style)
+    layer = Timeline(
+        data, get_interval=interval, point_to_layer=point, on_each_feature=popup, style=style
+    )
     layer.layer_name = name
     layer.add_to(fmap)
     return layer
@@ -629,7 +658,6 @@ def _claim_features(claims: gpd.GeoDataFrame, days: int, first_ms: int) -> dict[
     features = []
     for claim_id, c in claims.iterrows():
         start = max(_ms(c["event_date"]), first_ms)
-        controller = c["asserted_controller"] if isinstance(c["asserted_controller"], str) else None
         features.append(
             {
                 "type": "Feature",
@@ -638,9 +666,6 @@ def _claim_features(claims: gpd.GeoDataFrame, days: int, first_ms: int) -> dict[
                     "start": start,
                     "end": start + days * _DAY_MS,
                     "claim_id": str(claim_id),
-                    "colour_key": controller or "none",
-                    "symbol": SYMBOLS[c["action"]],
-                    "negated": bool(c["negated"]),
                 },
             }
         )
@@ -674,8 +699,7 @@ def _interval_features(
                 "properties": {
                     "start": max(_ms(row["valid_from"]), start_ms),
                     "end": until,
-                    "endExclusive": True,
-                    **_piece_properties(row, kind),
+                    **_piece_properties(row, kind, start_ms),
                     **extra,
                 },
             }
@@ -730,14 +754,17 @@ def assessed_layer(name: str) -> str:
     return f"Assessed by {name}"
 
 
-def _piece_properties(row: pd.Series, kind: str) -> dict[str, Any]:
-    """What the popup of a piece of area or front line says (built in the page)."""
-    properties = {
-        "kind": kind,
-        "size": round(float(row["size"]), 2),
-        "from": row["valid_from"].date().isoformat(),
-        "until": "" if pd.isna(row["valid_to"]) else row["valid_to"].date().isoformat(),
-    }
+def _piece_properties(row: pd.Series, kind: str, start_ms: int) -> dict[str, Any]:
+    """What the popup of a piece of area or front line says (built in the page).
+
+    Its dates are the feature's ``start`` and ``end``; ``from`` is only given when the piece
+    began before the slider does, and ``open`` when it is ongoing.
+    """
+    properties: dict[str, Any] = {"kind": kind, "size": round(float(row["size"]), 2)}
+    if _ms(row["valid_from"]) < start_ms:
+        properties["from"] = row["valid_from"].date().isoformat()
+    if pd.isna(row["valid_to"]):
+        properties["open"] = 1
     for column in ("status", "country"):
         if column in row.index:
             properties[column] = str(row[column])
@@ -761,7 +788,6 @@ def _status_features(
                 "properties": {
                     "start": max(_ms(valid_from), start_ms),
                     "end": until,
-                    "endExclusive": True,
                     "place_id": str(place_id),
                     "controller": row["controller"],
                     "name": _plain(row["place_name"]),
