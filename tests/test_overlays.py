@@ -241,7 +241,7 @@ def test_overlays_show_as_assessed_layers(tmp_path: Path, sample_run: mapper.Run
     page = fmap.get_root().render()
     assert "Assessed by ds" in page and "fm-overlay fm-overlay-" in page
     # UA near Sudzha, and the contested square of two consecutive states drawn once
-    assert page.count('"kind": "assessed"') == 2 and page.count('"by": "ds"') == 2
+    assert page.count('"kind":"assessed"') == 2 and page.count('"by":"ds"') == 2
 
 
 def test_overlay_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

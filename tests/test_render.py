@@ -24,7 +24,7 @@ def test_map_has_layers_slider_legend_and_popups(sample_run: mapper.RunResult) -
     assert 'id="fm-legend"' in page
     assert "a claim is not a fact" in page
     mapped = sample_run.located[sample_run.located["geocode_status"] == "resolved"]
-    assert page.count('"claim_id": "') == len(mapped)
+    assert page.count('"claim_id":"') == len(mapped)
 
 
 def test_article_text_is_escaped(make_articles) -> None:  # type: ignore[no-untyped-def]
