@@ -16,11 +16,12 @@ Layers, all driven by one time slider (leaflet.timeline through ``folium.plugins
 - **Assessed by NAME**: the polygons of a reference overlay (:mod:`mapper.overlays`), outlined
   with a dashed edge so they read apart from what the claims give.
 
-Area and line geometry is simplified to about 200 m and rounded to about 10 m before it is
+Area and line geometry is simplified to about 200 m and rounded to about 100 m before it is
 written into the page, so that hundreds of states stay a few megabytes.
 
-Every popup names the claimant, side, action, dates, the evidence sentence and a link to the
-source. All article text is HTML-escaped before it reaches the page.
+Every claim popup names the claimant, side, action, dates, the evidence sentence and a link to
+the source (``http(s)`` only). Popups are built in the page when opened, from one table of the
+claims, and article text goes into them as text nodes, never as markup.
 """
 
 from __future__ import annotations
@@ -145,14 +146,21 @@ _UNTIL_NEXT = JsCode(
     }
     """
 )
-_BIND_PIECE_POPUP = JsCode(
-    """
-    function (feature, layer) {
-        layer.bindPopup(function () { return fmPiecePopup(feature.properties); },
-                        {maxWidth: 360});
-    }
-    """
-)
+
+
+def _piece_popup(kind: str, by: str = "") -> JsCode:
+    """Bind the popups of a layer of pieces: ``area``, ``front`` or ``assessed`` (by ``by``)."""
+    return JsCode(
+        f"""
+        function (feature, layer) {{
+            layer.bindPopup(function () {{
+                return fmPiecePopup(feature.properties, {_script_json(kind)}, {_script_json(by)});
+            }}, {{maxWidth: 360}});
+        }}
+        """
+    )
+
+
 _BIND_STATUS_POPUP = JsCode(
     """
     function (feature, layer) {
@@ -240,16 +248,16 @@ class _Claims(MacroElement):
             return box;
         }
         function fmDay(ms) { return new Date(ms).toISOString().slice(0, 10); }
-        function fmPiecePopup(p) {
+        function fmPiecePopup(p, kind, by) {
             var box = fmNode('div'), held = fmHeld[p.status] || p.status;
             box.className = 'fm-popup';
-            if (p.kind === 'front') {
+            if (kind === 'front') {
                 box.appendChild(fmNode('b', 'Front line'));
                 box.appendChild(document.createTextNode(', estimated from settlement statuses: ' +
                     p.size.toFixed(1) + ' km here'));
-            } else if (p.kind === 'assessed') {
+            } else if (kind === 'assessed') {
                 box.appendChild(fmNode('b', held));
-                box.appendChild(document.createTextNode(', assessed by ' + p.by + ': ' +
+                box.appendChild(document.createTextNode(', assessed by ' + by + ': ' +
                     p.size.toFixed(1) + ' km\u00b2 here'));
             } else {
                 box.appendChild(fmNode('b', held + ' in ' + (fmCountries[p.country] || p.country)));
@@ -482,24 +490,29 @@ def timeline_map(
     end_ms = _end_ms(timeline, mapped, days)
     if areas is not None and len(areas):
         shown = areas[~areas["default"]]
-        features = _interval_features(shown, ("country", "status"), "area", start_ms, end_ms)
+        features = _interval_features(shown, ("country", "status"), start_ms, end_ms)
         if features["features"]:
             layers.append(
                 _layer(
-                    features, AREAS_LAYER, None, fmap, style=_AREA_STYLE, popup=_BIND_PIECE_POPUP
+                    features, AREAS_LAYER, None, fmap, style=_AREA_STYLE, popup=_piece_popup("area")
                 )
             )
     if front_lines is not None and len(front_lines):
         front = front_lines[front_lines["between"] == "RU|UA"]
-        features = _interval_features(front, ("between",), "front", start_ms, end_ms)
+        features = _interval_features(front, ("between",), start_ms, end_ms)
         if features["features"]:
             layers.append(
                 _layer(
-                    features, FRONT_LAYER, None, fmap, style=_LINE_STYLE, popup=_BIND_PIECE_POPUP
+                    features,
+                    FRONT_LAYER,
+                    None,
+                    fmap,
+                    style=_LINE_STYLE,
+                    popup=_piece_popup("front"),
                 )
             )
     for name, overlay in (overlays or {}).items():
-        features = _interval_features(overlay, ("status",), "assessed", start_ms, end_ms, by=name)
+        features = _interval_features(overlay, ("status",), start_ms, end_ms)
         if features["features"]:
             layers.append(
                 _layer(
@@ -508,7 +521,7 @@ def timeline_map(
                     None,
                     fmap,
                     style=_OVERLAY_STYLE,
-                    popup=_BIND_PIECE_POPUP,
+                    popup=_piece_popup("assessed", name),
                 )
             )
     status = _status_features(timeline, mapped, start_ms, end_ms)
@@ -563,7 +576,7 @@ AREAS_LAYER = "Control areas (from claims)"
 FRONT_LAYER = "Front line (from claims)"
 SIMPLIFY_DEG = 0.002
 """Tolerance areas and lines are simplified with before they are drawn (about 150-200 m)."""
-_GRID_DEG = 0.0001
+_GRID_DEG = 0.001
 FAINTEST = 0.3
 """Opacity of a claim marker at the end of its window (it is opaque on its day)."""
 _HELD = {"RU": "Russian-held", "UA": "Ukrainian-held", "contested": "Contested"}
@@ -700,10 +713,8 @@ def _claim_features(claims: gpd.GeoDataFrame, days: int, first_ms: int) -> dict[
 def _interval_features(
     frame: gpd.GeoDataFrame,
     keys: Sequence[str],
-    kind: str,
     start_ms: int,
     end_ms: int,
-    **extra: str,
 ) -> dict[str, Any]:
     """Features of the pieces of rows valid from ``valid_from`` to ``valid_to``.
 
@@ -724,8 +735,7 @@ def _interval_features(
                 "properties": {
                     "start": max(_ms(row["valid_from"]), start_ms),
                     "end": until,
-                    **_piece_properties(row, kind, start_ms),
-                    **extra,
+                    **_piece_properties(row, start_ms),
                 },
             }
         )
@@ -779,13 +789,13 @@ def assessed_layer(name: str) -> str:
     return f"Assessed by {name}"
 
 
-def _piece_properties(row: pd.Series, kind: str, start_ms: int) -> dict[str, Any]:
+def _piece_properties(row: pd.Series, start_ms: int) -> dict[str, Any]:
     """What the popup of a piece of area or front line says (built in the page).
 
     Its dates are the feature's ``start`` and ``end``; ``from`` is only given when the piece
     began before the slider does, and ``open`` when it is ongoing.
     """
-    properties: dict[str, Any] = {"kind": kind, "size": round(float(row["size"]), 2)}
+    properties: dict[str, Any] = {"size": round(float(row["size"]), 2)}
     if _ms(row["valid_from"]) < start_ms:
         properties["from"] = row["valid_from"].date().isoformat()
     if pd.isna(row["valid_to"]):

@@ -11,6 +11,7 @@ Skipped when Chromium (``/usr/bin/chromium``) or Playwright is not installed.
 from __future__ import annotations
 
 import base64
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -100,6 +101,24 @@ _PLACE_STATUS = """
         });
     });
     return shown;
+}
+"""
+# Opens the popup of the first Ukrainian-held area drawn and returns its text.
+_AREA_POPUP = """
+() => {
+    for (const layer of Object.values(window).filter(v => v instanceof L.Timeline)) {
+        let found = null;
+        layer.eachLayer(piece => {
+            if (!found && piece._path && piece._path.classList.contains('fm-area-UA')) {
+                found = piece;
+            }
+        });
+        if (found) {
+            found.openPopup();
+            return found.getPopup().getElement().querySelector('.fm-popup').textContent;
+        }
+    }
+    return null;
 }
 """
 _SLIDER_RANGE = """
@@ -388,6 +407,13 @@ def test_the_areas_follow_the_slider(
         seen.append(tuple(sorted(view.areas)))
     assert "UA" in seen[0], "the ground held around Sudzha in September 2024 is not drawn"
     assert len(set(seen)) > 1, "the areas did not change with the slider"
+    _move_slider(opened.page, _ms("2024-09-15"))
+    text = opened.page.evaluate(_AREA_POPUP)
+    assert re.fullmatch(
+        r"Ukrainian-held in Russia, estimated from settlement statuses: [\d.]+ km² here"
+        r"from 2024-\d\d-\d\d \((until 20\d\d-\d\d-\d\d|ongoing)\)",
+        text,
+    ), text
 
 
 def test_claim_markers_fade_with_age(opened: OpenedMap, mapped: gpd.GeoDataFrame) -> None:

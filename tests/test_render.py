@@ -65,9 +65,10 @@ def test_areas_and_front_line_are_drawn_on_the_slider(sample_run: mapper.RunResu
     for name in (mapper.render.AREAS_LAYER, mapper.render.FRONT_LAYER):
         assert name in page
     features = timeline_features(page)
-    pieces = [f for f in features if f["properties"].get("kind") == "area"]
+    pieces = [f for f in features if "country" in f["properties"]]
     assert {f["properties"]["status"] for f in pieces} <= {"RU", "UA", "contested"}
-    assert any(f["properties"].get("kind") == "front" for f in features)
+    fronts = [f for f in features if f["geometry"]["type"] in ("LineString", "MultiLineString")]
+    assert fronts and all("size" in f["properties"] for f in fronts)
     areas = sample_run.areas
     for day in ("2024-09-15", "2025-03-10", "2025-06-03"):
         stamp = pd.Timestamp(day, tz="UTC")
