@@ -761,6 +761,8 @@ def _pieces(frame: gpd.GeoDataFrame, keys: Sequence[str]) -> gpd.GeoDataFrame:
         .reset_index(drop=True)
     )
     parts = parts[~parts.geometry.is_empty]
+    if parts.empty:
+        return parts.assign(size=pd.Series(dtype=float))
     parts["_wkb"] = shapely.to_wkb(parts.geometry.to_numpy())
     merged = []
     for _, group in parts.sort_values("valid_from").groupby([*keys, "_wkb"], sort=False):
@@ -774,8 +776,6 @@ def _pieces(frame: gpd.GeoDataFrame, keys: Sequence[str]) -> gpd.GeoDataFrame:
                 current = row
         merged.append(current)
     pieces = gpd.GeoDataFrame(merged, geometry="geometry", crs="EPSG:4326").drop(columns="_wkb")
-    if pieces.empty:
-        return pieces
     x0, y0, x1, y1 = pieces.total_bounds
     local = f"+proj=laea +lat_0={(y0 + y1) / 2:.2f} +lon_0={(x0 + x1) / 2:.2f} +datum=WGS84"
     projected = pieces.geometry.to_crs(local)

@@ -106,3 +106,14 @@ def test_changes_layer_rings_what_changed_hands(sample_run: mapper.RunResult) ->
     assert mapper.render.changes_layer_name("2024-09-01", "2025-04-01") in page
     assert page.count('"className": "fm-change fm-change-') == len(changed)
     assert "<b>Sudzha</b> changed hands: UA on 2024-09-01, RU on 2025-04-01" in page
+
+
+def test_no_front_line_draws_no_front_layer(sample_run: mapper.RunResult) -> None:
+    """Areas and lines that simplify to nothing, or are not RU|UA, leave their layers out."""
+    lines = sample_run.front_lines[sample_run.front_lines["between"] != "RU|UA"]
+    tiny = sample_run.areas.assign(geometry=shapely.Point(35, 51).buffer(1e-5))
+    fmap = mapper.timeline_map(
+        sample_run.timeline, claims=sample_run.located, tiles=None, areas=tiny, front_lines=lines
+    )
+    page = fmap.get_root().render()
+    assert mapper.render.FRONT_LAYER not in page and mapper.render.AREAS_LAYER not in page
