@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import geopandas as gpd
 import pandas as pd
 import pytest
 from shapely.geometry import Point
 
-import mapper
 from mapper import control, schema
 from mapper.gazetteer import LocalGazetteer
 
@@ -37,11 +34,6 @@ def timeline(*rows: tuple[str, str, str, str | None, Point]) -> gpd.GeoDataFrame
 @pytest.fixture(scope="module")
 def gazetteer() -> LocalGazetteer:
     return LocalGazetteer(layers=[])
-
-
-@pytest.fixture(autouse=True)
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mapper.settings, "cache_folder", tmp_path)
 
 
 def sudzha() -> gpd.GeoDataFrame:

@@ -26,7 +26,6 @@ ELSEWHERE = box(35.6, 51.5, 35.7, 51.6)
 def data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "data"
     monkeypatch.setattr(mapper.settings, "data_folder", folder)
-    monkeypatch.setattr(mapper.settings, "cache_folder", tmp_path / "cache")
     return folder
 
 
