@@ -238,16 +238,17 @@ def front_lines_over_time(areas_frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if not rows:
         return _empty(LINE_COLUMNS, "MultiLineString")
     frame = pd.concat(rows, ignore_index=True)
-    frame["valid_to"] = _next_start(frame, by=None)
+    # A day whose areas have no line ends the lines of the day before.
+    following = dict(zip(days[:-1], days[1:], strict=True))
+    frame["valid_to"] = pd.to_datetime(frame["valid_from"].map(following), utc=True)
     return gpd.GeoDataFrame(
         frame[list(LINE_COLUMNS)].reset_index(drop=True), geometry="geometry", crs="EPSG:4326"
     )
 
 
-def _next_start(frame: pd.DataFrame, *, by: str | None) -> pd.Series:
+def _next_start(frame: pd.DataFrame, *, by: str) -> pd.Series:
     """Each row's ``valid_to``: the next ``valid_from`` of its group (``NaT`` for the last)."""
-    groups = [frame[by]] if by else [pd.Series(0, index=frame.index)]
-    starts = frame[["valid_from"]].assign(_g=groups[0])
+    starts = frame[["valid_from"]].assign(_g=frame[by])
     distinct = starts.drop_duplicates().sort_values("valid_from")
     distinct["next"] = distinct.groupby("_g")["valid_from"].shift(-1)
     merged = starts.merge(distinct, on=["valid_from", "_g"], how="left")

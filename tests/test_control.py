@@ -140,3 +140,10 @@ def test_front_lines_follow_the_held_ground(gazetteer: LocalGazetteer) -> None:
     assert september.loc["RU|UA", "length_km"] > 5
     assert september.loc["RU|UA", "geometry"].distance(ua_ground.boundary) < 1e-3
     assert set(active(lines, "2025-04-01")["between"]) == {"RU|contested"}
+
+
+def test_front_lines_end_when_the_held_ground_goes(gazetteer: LocalGazetteer) -> None:
+    lines = control.front_lines_over_time(control.areas_over_time(sudzha(), gazetteer=gazetteer))
+    assert lines["between"].tolist() == ["RU|UA"]
+    assert lines["valid_from"].tolist() == [pd.Timestamp("2024-08-15", tz="UTC")]
+    assert lines["valid_to"].tolist() == [pd.Timestamp("2025-03-13", tz="UTC")]
