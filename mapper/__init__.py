@@ -19,14 +19,18 @@ from importlib.metadata import version
 
 from mapper import (
     areas,
+    borders,
+    control,
     datasets,
     evaluate,
+    export,
     extract,
     gazetteer,
     geocode,
     ingest,
     io,
     mentions,
+    overlays,
     render,
     schema,
     settings,
@@ -43,6 +47,8 @@ from mapper._errors import (
     TimeZoneWarning,
 )
 from mapper.areas import areas_from_statuses, front_line
+from mapper.borders import country_shapes
+from mapper.control import areas_over_time, front_lines_over_time
 from mapper.extract import claims_from_articles
 from mapper.geocode import located_from_claims
 from mapper.ingest import articles_from_paths
@@ -66,13 +72,19 @@ __all__ = [
     "TimeZoneWarning",
     "areas",
     "areas_from_statuses",
+    "areas_over_time",
     "articles_from_paths",
+    "borders",
     "changes_between",
     "claims_from_articles",
+    "control",
+    "country_shapes",
     "datasets",
     "evaluate",
+    "export",
     "extract",
     "front_line",
+    "front_lines_over_time",
     "gazetteer",
     "geocode",
     "ingest",
@@ -80,6 +92,7 @@ __all__ = [
     "located_from_claims",
     "mentions",
     "mentions_from_articles",
+    "overlays",
     "render",
     "run",
     "schema",

@@ -1,4 +1,4 @@
-"""Command line: ``mapper run``, ``mapper eval``, ``mapper gazetteer lookup``.
+"""Command line: ``mapper run``, ``mapper eval``, ``mapper gazetteer ...``, ``mapper overlay ...``.
 
 Exit codes: 0 success; 1 an error of the mapper (one line; the traceback with ``-v``);
 2 bad usage; 3 the run completed but some inputs were rejected (listed on stderr and in
@@ -9,20 +9,28 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mapper import settings
-from mapper._errors import MapperError
+from mapper._errors import ConfigurationError, MapperError
+
+if TYPE_CHECKING:
+    from mapper.pipeline import RunResult
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REJECTED = 0, 1, 2, 3
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 log = logging.getLogger("mapper")
 
 _EPILOG_RUN = """examples:
   mapper run                                   # the bundled sample articles -> outputs/
   mapper run articles/ extra.jsonl --out maps/ --self-contained
   mapper run notes.txt --assume-date 2025-04-27 --tiles none
+  mapper run --gpkg --geojson-per-date --png 2024-09-01,2025-01-01,2025-04-01
+  mapper run --changes 2024-09-01,2025-04-01
 
 exit codes: 0 ok, 1 error, 2 usage, 3 some inputs rejected (the rest was processed)"""
 
@@ -82,6 +90,34 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE",
         help="review overrides CSV (default: the data folder's overrides.csv, if any)",
+    )
+    run.add_argument(
+        "--gpkg",
+        action="store_true",
+        help="also write OUT/mapper.gpkg: claims, places, timeline, areas, front_line layers",
+    )
+    run.add_argument(
+        "--geojson-per-date",
+        action="store_true",
+        help="also write OUT/by_date/YYYY-MM-DD.geojson: areas and statuses of each change day",
+    )
+    run.add_argument(
+        "--png",
+        nargs="?",
+        const="",
+        metavar="DATES",
+        help="also draw OUT/control.png, one panel per day: comma-separated YYYY-MM-DD "
+        "(default: six change days spread over the timeline); needs matplotlib",
+    )
+    run.add_argument(
+        "--changes",
+        metavar="START,END",
+        help="ring the places that changed hands between two days (YYYY-MM-DD,YYYY-MM-DD)",
+    )
+    run.add_argument(
+        "--no-areas",
+        action="store_true",
+        help="do not estimate control areas and front lines (faster)",
     )
     run.add_argument(
         "--tiles",
@@ -158,7 +194,78 @@ def _parser() -> argparse.ArgumentParser:
     gazetteer_commands.add_parser("list", parents=[common], help="list installed layers")
     removed = gazetteer_commands.add_parser("remove", parents=[common], help="uninstall a layer")
     removed.add_argument("name")
+    _overlay_parser(commands, common)
     return parser
+
+
+_EPILOG_OVERLAY = """examples:
+  mapper overlay add deepstate_states.geojson --name deepstate --status-field status \\
+      --index deepstate_snapshot_index.csv --join-field state_id
+  mapper overlay add isw_topojson/ --name isw --date-field filename --status UA
+  mapper overlay add isw_weekly.geojson --name isw --date-field archive_date --status UA
+  mapper overlay list
+  mapper overlay agreement deepstate               # against the bundled sample's timeline
+  mapper overlay remove isw"""
+
+
+def _overlay_parser(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> None:
+    overlay = commands.add_parser(
+        "overlay",
+        help="reference maps of control (DeepState, ISW) to show beside the claims",
+        description="Install dated control polygons drawn by someone else; every later map shows "
+        "them as 'Assessed by NAME' layers on the time slider.",
+        epilog=_EPILOG_OVERLAY,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    overlay_commands = overlay.add_subparsers(dest="overlay_command", required=True)
+    add = overlay_commands.add_parser(
+        "add",
+        parents=[common],
+        help="import GeoJSON/TopoJSON control polygons (a file or a folder)",
+        epilog=_EPILOG_OVERLAY,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add.add_argument("file", type=Path, help="a GeoJSON or TopoJSON file, or a folder of them")
+    add.add_argument("--name", required=True, help="overlay name")
+    add.add_argument(
+        "--date-field", help="property holding each feature's date, or 'filename' for the file name"
+    )
+    status = add.add_mutually_exclusive_group(required=True)
+    status.add_argument("--status-field", help="property holding each feature's status")
+    status.add_argument(
+        "--status", choices=("RU", "UA", "contested"), help="one status for every feature"
+    )
+    add.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="VALUE=STATUS",
+        help="map a status value to RU, UA or contested (repeatable; DeepState's are known)",
+    )
+    add.add_argument("--index", type=Path, help="CSV of snapshots (date and join key per row)")
+    add.add_argument("--join-field", help="property and index column naming a snapshot")
+    add.add_argument(
+        "--index-date-field", default="snapshot_utc", help="index column of the snapshot time"
+    )
+    overlay_commands.add_parser("list", parents=[common], help="list installed overlays")
+    removed = overlay_commands.add_parser("remove", parents=[common], help="uninstall an overlay")
+    removed.add_argument("name")
+    agree = overlay_commands.add_parser(
+        "agreement",
+        parents=[common],
+        help="share of (place, date) pairs where the claims' timeline and an overlay agree",
+        description="Run the pipeline on the articles and compare the status of each settlement "
+        "on each day either changes with the overlay's.",
+    )
+    agree.add_argument("name")
+    agree.add_argument(
+        "paths", nargs="*", type=Path, help="article files or folders (default: the bundled sample)"
+    )
+    agree.add_argument("--assume-date", metavar="YYYY-MM-DD", help="date for undated articles")
+    agree.add_argument("--csv", type=Path, metavar="FILE", help="write every pair to this CSV")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -176,6 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.command == "eval":
             return _eval(args)
+        if args.command == "overlay":
+            return _OVERLAY[args.overlay_command](args)
         return _GAZETTEER[args.gazetteer_command](args)
     except MapperError as err:
         if args.verbose:
@@ -194,6 +303,15 @@ def _run(args: argparse.Namespace) -> int:
         settings.user_agent = args.user_agent
     if args.offline:
         settings.offline = True
+    changes = None
+    if args.changes:
+        days = [d.strip() for d in args.changes.split(",")]
+        if len(days) != 2 or not all(_ISO_DAY.fullmatch(d) for d in days):
+            print(
+                "mapper: error: --changes takes START,END as YYYY-MM-DD,YYYY-MM-DD", file=sys.stderr
+            )
+            return EXIT_USAGE
+        changes = (days[0], days[1])
     result = run(
         [str(p) for p in args.paths] or None,
         out=args.out,
@@ -201,7 +319,10 @@ def _run(args: argparse.Namespace) -> int:
         self_contained=args.self_contained,
         tiles=tiles,
         overrides=args.overrides,
+        areas=not args.no_areas,
+        changes=changes,
     )
+    exported = _exports(args, result)
     for row in result.rejected.itertuples():
         print(f"rejected: {row.path}: {row.problem} (fix: {row.fix})", file=sys.stderr)
     report = result.report
@@ -217,7 +338,42 @@ def _run(args: argparse.Namespace) -> int:
             f"unresolved: {', '.join(report['unresolved']) or 'none'}\n"
             f"map:      {args.out / 'map.html'}"
         )
+        for path in exported:
+            print(f"export:   {path}")
     return EXIT_REJECTED if len(result.rejected) else EXIT_OK
+
+
+def _exports(args: argparse.Namespace, result: RunResult) -> list[Path]:
+    """Write the exports the flags of ``mapper run`` ask for; give their paths."""
+    from mapper import export
+
+    written: list[Path] = []
+    if args.gpkg:
+        written.append(
+            export.write_geopackage(
+                args.out / "mapper.gpkg",
+                located=result.located,
+                timeline=result.timeline,
+                areas=result.areas,
+                front_lines=result.front_lines,
+            )
+        )
+    if args.geojson_per_date or args.png is not None:
+        if args.no_areas:
+            raise ConfigurationError("--geojson-per-date and --png draw areas: drop --no-areas")
+    if args.geojson_per_date:
+        files = export.write_geojson_per_date(
+            args.out / "by_date", timeline=result.timeline, areas=result.areas
+        )
+        written.append(args.out / "by_date" if files else args.out)
+    if args.png is not None:
+        dates = [d.strip() for d in args.png.split(",") if d.strip()] or None
+        written.append(
+            export.write_small_multiples(
+                args.out / "control.png", timeline=result.timeline, areas=result.areas, dates=dates
+            )
+        )
+    return written
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -311,3 +467,93 @@ def _remove(args: argparse.Namespace) -> int:
 
 
 _GAZETTEER = {"lookup": _lookup, "import": _import, "list": _list, "remove": _remove}
+
+
+def _overlay_add(args: argparse.Namespace) -> int:
+    from mapper import overlays
+
+    pairs = [item.split("=", 1) for item in args.map]
+    if any(len(pair) != 2 for pair in pairs):
+        print("mapper: error: --map takes VALUE=STATUS, e.g. --map grey=contested", file=sys.stderr)
+        return EXIT_USAGE
+    installed = overlays.import_overlay(
+        args.file,
+        name=args.name,
+        date_field=args.date_field,
+        status_field=args.status_field,
+        status=args.status,
+        status_map=dict(pairs),
+        index=args.index,
+        join_field=args.join_field,
+        index_date_field=args.index_date_field,
+    )
+    print(
+        f"installed overlay {installed.name}: {installed.states} states "
+        f"from {installed.first} to {installed.last}"
+    )
+    return EXIT_OK
+
+
+def _overlay_list(args: argparse.Namespace) -> int:
+    from mapper import overlays
+
+    installed = overlays.installed_overlays()
+    if not installed:
+        print(f"no overlays in {overlays.overlays_folder()}")
+    for overlay in installed:
+        print(
+            f"{overlay.name:24} {overlay.states:5} states  {overlay.first} .. {overlay.last}  "
+            f"imported {overlay.imported_at} from {overlay.source}"
+        )
+    return EXIT_OK
+
+
+def _overlay_remove(args: argparse.Namespace) -> int:
+    from mapper import overlays
+
+    overlays.remove_overlay(args.name)
+    print(f"removed overlay {args.name}")
+    return EXIT_OK
+
+
+def _overlay_agreement(args: argparse.Namespace) -> int:
+    from mapper import io, overlays
+    from mapper.pipeline import run
+
+    overlay = overlays.read_overlay(args.name)
+    result = run(
+        [str(p) for p in args.paths] or None,
+        assume_date=args.assume_date,
+        tiles=None,
+        areas=False,
+        assessed=[],
+    )
+    pairs = overlays.agreement(result.timeline, overlay)
+    if pairs.empty:
+        print(f"no settlement of the timeline has a status inside {args.name}'s extent and dates")
+        return EXIT_OK
+    print(
+        f"{args.name}: {pairs['agree'].mean():.1%} of {len(pairs)} (place, date) pairs agree "
+        f"({pairs['place_id'].nunique()} places, {pairs['date'].nunique()} dates)"
+    )
+    for status, group in pairs.groupby("timeline_status"):
+        print(f"  timeline {status:9}: {group['agree'].mean():6.1%} of {len(group)}")
+    wrong = pairs[~pairs["agree"]].groupby(["place_name", "timeline_status", "overlay_status"])
+    print("disagreements (place: timeline vs overlay, days compared):")
+    for (place, ours, theirs), group in sorted(wrong, key=lambda item: -len(item[1]))[:15]:
+        print(
+            f"  {place}: {ours} vs {theirs} on {len(group)} dates, "
+            f"{group['date'].min().date()} .. {group['date'].max().date()}"
+        )
+    if args.csv:
+        io.write_table(pairs.set_index("place_id"), args.csv)
+        print(f"pairs: {args.csv}")
+    return EXIT_OK
+
+
+_OVERLAY = {
+    "add": _overlay_add,
+    "list": _overlay_list,
+    "remove": _overlay_remove,
+    "agreement": _overlay_agreement,
+}

@@ -26,7 +26,9 @@ _EXTERNAL = re.compile(
 )
 
 
-def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
+def atomic_write(
+    path: str | Path, write: Callable[[Path], object], *, suffix: str = ".tmp"
+) -> Path:
     """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it to ``path``.
 
     Parameters
@@ -35,6 +37,8 @@ def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
         The final file.
     write
         Writes the content to the path it is given.
+    suffix
+        Ending of the temporary file's name (GDAL wants ``.gpkg`` for a GeoPackage).
 
     Returns
     -------
@@ -43,7 +47,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=suffix)
     os.close(fd)
     tmp = Path(tmp_name)
     try:

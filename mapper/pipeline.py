@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -15,7 +15,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from mapper import datasets, geocode, ingest, io, mentions, render, timeline
+from mapper import control, datasets, geocode, ingest, io, mentions, overlays, render, timeline
 from mapper import extract as claims_stage
 from mapper.gazetteer import LocalGazetteer
 from mapper.overrides import load_overrides
@@ -45,6 +45,9 @@ class RunResult:
         The interactive map.
     report
         Counts, rejected inputs, stage timings and versions (written as ``report.json``).
+    areas, front_lines
+        Control areas and front lines over time (see :mod:`mapper.control`); empty when the run
+        was told not to estimate them.
     """
 
     articles: pd.DataFrame
@@ -55,6 +58,8 @@ class RunResult:
     timeline: gpd.GeoDataFrame
     map: folium.Map
     report: dict[str, Any] = field(default_factory=dict)
+    areas: gpd.GeoDataFrame = field(default_factory=gpd.GeoDataFrame)
+    front_lines: gpd.GeoDataFrame = field(default_factory=gpd.GeoDataFrame)
 
     @property
     def unresolved(self) -> pd.DataFrame:
@@ -71,6 +76,9 @@ def run(
     self_contained: bool = False,
     tiles: str | None = "default",
     overrides: str | Path | None = None,
+    areas: bool = True,
+    assessed: Sequence[str] | None = None,
+    changes: tuple[str, str] | None = None,
 ) -> RunResult:
     """Run every stage on articles and, when ``out`` is given, write the outputs there.
 
@@ -91,6 +99,13 @@ def run(
         Background tiles (see :func:`mapper.render.timeline_map`).
     overrides
         Review overrides file; default: :func:`mapper.overrides.load_overrides`.
+    areas
+        Estimate control areas and front lines over time (:mod:`mapper.control`) and draw them.
+    assessed
+        Names of the reference overlays (:mod:`mapper.overlays`) drawn on the map; default:
+        every installed one.
+    changes
+        Two days (``YYYY-MM-DD``): the map rings the places that changed hands between them.
 
     Returns
     -------
@@ -125,10 +140,27 @@ def run(
     t = time.perf_counter()
     status = timeline.timeline_from_located(located)
     timed("timeline", t)
+    held = front = None
+    if areas:
+        t = time.perf_counter()
+        held = control.areas_over_time(status, gazetteer=gazetteer)
+        front = control.front_lines_over_time(held)
+        timed("areas", t)
     t = time.perf_counter()
-    fmap = render.timeline_map(status, claims=located, tiles=tiles)
+    names = [o.name for o in overlays.installed_overlays()] if assessed is None else assessed
+    fmap = render.timeline_map(
+        status,
+        claims=located,
+        tiles=tiles,
+        areas=held,
+        front_lines=front,
+        overlays={name: overlays.read_overlay(name) for name in names},
+        changes=changes,
+    )
     timed("render", t)
     result = RunResult(articles, rejected, found, claims, located, status, fmap)
+    if held is not None and front is not None:
+        result.areas, result.front_lines = held, front
     result.report = _report(result, sources, timings)
     if out is not None:
         write_outputs(result, out, self_contained=self_contained)
@@ -174,6 +206,10 @@ def _report(
         "timeline": {
             "places": int(result.timeline.index.get_level_values(0).nunique()),
             "intervals": len(result.timeline),
+        },
+        "areas": {
+            "states": int(result.areas["valid_from"].nunique()) if len(result.areas) else 0,
+            "front_line_states": len(result.front_lines),
         },
         "unresolved": result.unresolved["surface"].tolist(),
         "seconds": timings,

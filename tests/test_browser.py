@@ -11,6 +11,7 @@ Skipped when Chromium (``/usr/bin/chromium``) or Playwright is not installed.
 from __future__ import annotations
 
 import base64
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -78,7 +79,46 @@ _MOVE_SLIDER = """
         status: [...document.querySelectorAll('path.fm-status')].map(
             e => [...e.classList].find(c => c.startsWith('fm-status-')).slice('fm-status-'.length)
         ),
+        areas: [...document.querySelectorAll('path.fm-area')].map(
+            e => [...e.classList].find(c => c.startsWith('fm-area-')).slice('fm-area-'.length)
+        ),
+        opacity: Object.fromEntries([...pane.querySelectorAll('.fm-claim')].map(
+            e => [e.querySelector('[data-claim]').dataset.claim, Number(e.style.opacity || 1)]
+        )),
     };
+}
+"""
+# The status circles of one place that are on the page (drawn), read from their classes.
+_PLACE_STATUS = """
+(placeId) => {
+    const shown = [];
+    Object.values(window).filter(v => v instanceof L.Timeline).forEach(layer => {
+        layer.eachLayer(circle => {
+            const drawn = circle._path && document.body.contains(circle._path);
+            if (circle.feature.properties.place_id === placeId && drawn) {
+                shown.push([...circle._path.classList].find(c => c.startsWith('fm-status-')));
+            }
+        });
+    });
+    return shown;
+}
+"""
+# Opens the popup of the first Ukrainian-held area drawn and returns its text.
+_AREA_POPUP = """
+() => {
+    for (const layer of Object.values(window).filter(v => v instanceof L.Timeline)) {
+        let found = null;
+        layer.eachLayer(piece => {
+            if (!found && piece._path && piece._path.classList.contains('fm-area-UA')) {
+                found = piece;
+            }
+        });
+        if (found) {
+            found.openPopup();
+            return found.getPopup().getElement().querySelector('.fm-popup').textContent;
+        }
+    }
+    return null;
 }
 """
 _SLIDER_RANGE = """
@@ -147,12 +187,18 @@ class View:
         The ``data-claim`` id of every claim marker on the map.
     status
         The controller of every status circle on the map (``RU``, ``UA`` or ``contested``).
+    areas
+        The status of every control area drawn (``RU``, ``UA`` or ``contested``).
+    opacity
+        The opacity of each claim marker, by claim id.
     """
 
     time: int
     label: str
     claims: list[str]
     status: list[str]
+    areas: list[str]
+    opacity: dict[str, float]
 
 
 def _ms(day: str | pd.Timestamp) -> int:
@@ -163,7 +209,14 @@ def _ms(day: str | pd.Timestamp) -> int:
 
 def _move_slider(page: Page, time: int) -> View:
     seen: dict[str, Any] = page.evaluate(_MOVE_SLIDER, time)
-    view = View(int(seen["time"]), str(seen["label"]), list(seen["claims"]), list(seen["status"]))
+    view = View(
+        int(seen["time"]),
+        str(seen["label"]),
+        list(seen["claims"]),
+        list(seen["status"]),
+        list(seen["areas"]),
+        {str(k): float(v) for k, v in seen["opacity"].items()},
+    )
     assert view.time == time, f"the slider did not move to {time} (it is at {view.time})"
     return view
 
@@ -254,6 +307,8 @@ def test_leaflet_legend_layer_control_and_slider_are_there(opened: OpenedMap) ->
         "Control status (from claims)",
         *render.SIDE_LAYERS.values(),
         render.PLACES_LAYER,
+        render.AREAS_LAYER,
+        render.FRONT_LAYER,
     }
     assert all(box.is_checked() for box in overlays.locator("input").all())
     assert page.locator(".leaflet-timeline-control input[type=range]").is_visible()
@@ -306,3 +361,125 @@ def test_moving_the_slider_changes_the_status_circles(opened: OpenedMap) -> None
     summer = _move_slider(opened.page, _ms("2025-06-30"))
     assert "UA" in autumn.status
     assert len(autumn.status) < len(summer.status)
+
+
+def _place_status(page: Page, place_id: str) -> list[str]:
+    return [c.removeprefix("fm-status-") for c in page.evaluate(_PLACE_STATUS, place_id)]
+
+
+def test_a_place_shows_the_status_its_timeline_gives(
+    opened: OpenedMap, sample: tuple[mapper.RunResult, Path]
+) -> None:
+    """Sudzha is shown held as its timeline says on every day of a sweep.
+
+    Ukrainian-held in September 2024, Russian-held after 2025-03-13.
+    """
+    timeline = sample[0].timeline
+    sudzha = timeline.xs("ru-kursk-sudzha", level="place_id")
+    assert not sudzha.empty
+    _move_slider(opened.page, _ms("2024-09-15"))
+    assert _place_status(opened.page, "ru-kursk-sudzha") == ["UA"]
+    _move_slider(opened.page, _ms("2025-04-01"))
+    assert _place_status(opened.page, "ru-kursk-sudzha") == ["RU"]
+    for day in pd.date_range("2024-08-10", "2025-07-01", freq="9D", tz="UTC"):
+        _move_slider(opened.page, _ms(day))
+        expected = mapper.status_on(timeline, day).loc[["ru-kursk-sudzha"], "controller"].tolist()
+        assert _place_status(opened.page, "ru-kursk-sudzha") == expected, day.date()
+
+
+def test_the_areas_follow_the_slider(
+    opened: OpenedMap, sample: tuple[mapper.RunResult, Path]
+) -> None:
+    """At each date the areas drawn are those of the estimate for that date, and they change."""
+    areas = sample[0].areas
+    changed = areas[~areas["default"]]
+    seen = []
+    for day in ("2024-09-15", "2025-03-10", "2025-04-01", "2025-06-03"):
+        view = _move_slider(opened.page, _ms(day))
+        stamp = pd.Timestamp(day, tz="UTC")
+        due = changed[
+            (changed["valid_from"] <= stamp)
+            & (changed["valid_to"].isna() | (changed["valid_to"] > stamp))
+        ]
+        # each state is drawn as its pieces: every status held that day, at least once each
+        assert set(view.areas) == set(due["status"]), day
+        assert len(view.areas) >= len(due), day
+        seen.append(tuple(sorted(view.areas)))
+    assert "UA" in seen[0], "the ground held around Sudzha in September 2024 is not drawn"
+    assert len(set(seen)) > 1, "the areas did not change with the slider"
+    _move_slider(opened.page, _ms("2024-09-15"))
+    text = opened.page.evaluate(_AREA_POPUP)
+    assert re.fullmatch(
+        r"Ukrainian-held in Russia, estimated from settlement statuses: [\d.]+ km² here"
+        r"from 2024-\d\d-\d\d \((until 20\d\d-\d\d-\d\d|ongoing)\)",
+        text,
+    ), text
+
+
+def test_claim_markers_fade_with_age(opened: OpenedMap, mapped: gpd.GeoDataFrame) -> None:
+    """A claim is opaque on its day and fades over its window, never below the faintest."""
+    first, _ = opened.page.evaluate(_SLIDER_RANGE)
+    window = settings.claim_days * DAY_MS
+    view = _move_slider(opened.page, _ms("2024-09-01"))
+    assert view.opacity
+    for claim, opacity in view.opacity.items():
+        start = max(_ms(mapped.loc[claim, "event_date"]), first)
+        expected = max(render.FAINTEST, 1 - (view.time - start) / window)
+        assert opacity == pytest.approx(expected, abs=0.01), claim
+    assert min(view.opacity.values()) < max(view.opacity.values())
+
+
+# Opens the popup of one claim marker and returns what it shows.
+_CLAIM_POPUP = """
+(claimId) => {
+    for (const layer of Object.values(window).filter(v => v instanceof L.Timeline)) {
+        let found = null;
+        layer.eachLayer(marker => {
+            if (marker.feature.properties.claim_id === claimId) { found = marker; }
+        });
+        if (found) {
+            found.openPopup();
+            const box = found.getPopup().getElement().querySelector('.fm-popup');
+            return {
+                text: box.textContent,
+                links: [...box.querySelectorAll('a')].map(a => a.getAttribute('href')),
+                elements: [...box.querySelectorAll('*')].map(e => e.tagName.toLowerCase()),
+            };
+        }
+    }
+    return null;
+}
+"""
+
+
+def test_popups_show_article_text_as_text(
+    browser: Browser, sample: tuple[mapper.RunResult, Path], tmp_path: Path
+) -> None:
+    """Markup in an article stays text in the popup, and only http(s) URLs become links."""
+    located = sample[0].located
+    picked = located[located["geocode_status"] == "resolved"].iloc[:2].copy()
+    picked["event_date"] = pd.Timestamp("2025-03-13", tz="UTC")
+    picked["evidence"] = 'Sudzha <script>alert("x")</script><b>retaken</b> & held.'
+    picked["url"] = ["javascript:alert(1)", "https://example.test/x?a=1&b=2"]
+    timeline = mapper.timeline_from_located(picked)
+    path = mapper.io.write_map(
+        mapper.timeline_map(timeline, claims=picked, tiles=None),
+        tmp_path / "map.html",
+        self_contained=True,
+    )
+    context = browser.new_context(timezone_id="UTC", service_workers="block")
+    page = context.new_page()
+    opened = OpenedMap(page)
+    page.on("pageerror", opened.on_page_error)
+    page.on("dialog", lambda dialog: opened.errors.append(f"dialog: {dialog.message}"))
+    page.route("**/*", opened.route)
+    page.goto(path.as_uri(), wait_until="load")
+    _move_slider(page, _ms("2025-03-14"))
+    first, second = (page.evaluate(_CLAIM_POPUP, str(claim)) for claim in picked.index)
+    context.close()
+    assert first["links"] == [] and second["links"] == ["https://example.test/x?a=1&b=2"]
+    for shown in (first, second):
+        assert 'Sudzha <script>alert("x")</script><b>retaken</b> & held.' in shown["text"]
+        assert "script" not in shown["elements"]
+        assert shown["elements"].count("b") <= 1  # only the "denied" note may be bold
+    assert opened.errors == []
