@@ -35,6 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import math
 import re
 from bisect import bisect_left
 from collections.abc import Iterator
@@ -70,6 +71,11 @@ _SPEAKER_AFTER = re.compile(
 # "Kyiv has not confirmed it", "declined to say": no statement, so nobody to attribute to.
 _NOT_SAID = re.compile(r"(?:\bnot|n['’]t|\bnever|\bdeclined to|\brefused to)\s+(?:yet\s+)?$", re.I)
 _APPOSITION_WORDS = 6
+_SAID_LAST = re.compile(
+    r"\s*(?:[,.;:!?\"”)]|$|(?:on|in|at|late|early|last|this|yesterday|today|overnight)\b)"
+)
+_DESCRIBED = re.compile(r"\s+(?:under|held|controlled|of|it)\b")
+_TIME_REFERENCE = re.compile(r"\s+(?:started|began|begun|broke out)\b")
 _RELATIVE_OR_THAT = re.compile(r"\b(?:which|who|where|whose|that)\b", re.IGNORECASE)
 _RELATIVE = re.compile(r"\s*(?:which|who|where|whose)\b\s*", re.IGNORECASE)
 _SIDE_NAMES = ("ukrain", "russia", "kyiv", "moscow")
@@ -363,7 +369,7 @@ class _ArticleReader:
         triggers = self._triggers(start, lower, attributions, splits)
         self._sentence_triggers = triggers
         places = self._claim_places(in_sentence, triggers, attributions, start, lower)
-        self._assign(places, triggers, splits, (start, end))
+        self._assign(places, triggers, splits, (start, end), attributions)
         _repelled_assaults(triggers)
         dates = find_dates(self.text, self.anchor, within=(start, end), previous=self.last_date)
         if dates:
@@ -537,7 +543,8 @@ class _ArticleReader:
         modal = self.lex.cue_regex("modal")
         for trigger in kept:
             window = self.text[max(start, trigger.start - 25) : trigger.start]
-            if modal.search(window):
+            if modal.search(window) or _TIME_REFERENCE.match(self.text, trigger.end):
+                # "aims to capture", "since the fighting started": no claim
                 trigger.dropped = True
             for a in attributions:
                 # Inside who speaks no word is an action, but a denial may be the speech verb
@@ -616,6 +623,7 @@ class _ArticleReader:
         triggers: list[_Trigger],
         splits: list[int],
         sentence: tuple[int, int],
+        attributions: list[_Attribution],
     ) -> None:
         # Attempts ("tried to break through near X") keep their places for a later "the
         # attacks were repelled"; absorbed triggers hand theirs to the absorber.
@@ -631,6 +639,10 @@ class _ArticleReader:
 
             def cost(t: _Trigger, place: _Place = place) -> float:
                 if place["start"] >= t.end:
+                    if any(t.end <= a.verb_start < place["start"] for a in attributions):
+                        # "... reported fighting and said troops were moving towards X": X
+                        # belongs to another statement.
+                        return math.inf
                     gap = self._words_between(t.end, place["start"])
                     lo, hi = t.end, place["start"]
                     penalty = 0.0
@@ -642,7 +654,8 @@ class _ArticleReader:
                 return float(gap + 6.0 * crossings + penalty)
 
             best = min(live, key=cost)
-            (best.absorbed_by or best).places.append(place)
+            if cost(best) < math.inf:
+                (best.absorbed_by or best).places.append(place)
 
     def _background(self, trigger: _Trigger, splits: list[int], start: int) -> bool:
         """Whether the trigger sits in a relative or appositive clause of the outlet's own."""
@@ -685,7 +698,9 @@ class _ArticleReader:
                 if m["end"] <= trigger.start and m["place_kind"] == "oblast"
             ]
             return regions[-1:]
-        if not self.lex.cue_regex("anaphor").search(window):
+        anaphors = self.lex.cue_regex("anaphor").finditer(window)
+        # "the area under Ukrainian control" is a new area, not the place named before.
+        if not any(not _DESCRIBED.match(window, a.end()) for a in anaphors):
             return []
         earlier = [t for t in triggers if t.end <= trigger.start and t.places]
         if earlier:
@@ -702,8 +717,12 @@ class _ArticleReader:
             return None
         lo = max([s for s in splits if s <= trigger.start], default=-1)
         hi = min([s for s in splits if s >= trigger.end], default=len(self.text))
+        # A speaker reports what follows its verb ("after Russia announced the town's
+        # capture") unless the verb ends the clause ("..., Kyiv and Washington said").
         own = [a for a in attributions if lo <= a.verb_start <= hi]
-        pool = own or attributions
+        before = [a for a in own if a.verb_end <= trigger.start]
+        closing = [a for a in own if _SAID_LAST.match(self.text, a.verb_end)]
+        pool = before or closing or [a for a in attributions if a not in own] or attributions
         best = min(
             pool,
             key=lambda a: min(abs(a.verb_start - trigger.start), abs(a.verb_end - trigger.end)),

@@ -70,6 +70,7 @@ SIDE_LAYERS = {
     "other": "Claims: observers and others",
 }
 _DAY_MS = 86_400_000
+_FIT_MAX_ZOOM = 11
 
 _CLAIM_POINT = JsCode(
     """
@@ -567,7 +568,8 @@ def timeline_map(
     _Legend(title, assessed=list(overlays or {}), changes=changed).add_to(fmap)
     bounds = _bounds(timeline, mapped)
     if bounds:
-        fmap.fit_bounds(bounds, padding=(30, 30))
+        # A cap on the zoom: bounds of a single place would otherwise zoom without end.
+        fmap.fit_bounds(bounds, padding=(30, 30), max_zoom=_FIT_MAX_ZOOM)
     return fmap
 
 

@@ -499,3 +499,31 @@ def test_he_refers_to_a_person_not_to_a_capital(claims_of: Claims) -> None:
         "He said clashes were continuing near Kindrativka.",
     )
     assert claims["claimant"].tolist() == ["The Sumy regional governor, Oleh Hryhorov"]
+
+
+def test_the_area_under_a_sides_control_and_time_references_are_not_claims(
+    claims_of: Claims,
+) -> None:
+    claims = claims_of(
+        "2025-03-14",
+        "Ukrainian troops held Sudzha on Monday. DeepState estimated that the area under "
+        "Ukrainian control had shrunk to 140 square kilometres. Some 150,000 people have left "
+        "the region since the fighting started, Russian officials said.",
+    )
+    assert [r[:3] for r in rows(claims)] == [("observer", "holds", "Sudzha")]
+
+
+def test_a_speaker_reports_what_follows_it_unless_it_ends_the_clause(claims_of: Claims) -> None:
+    maps = claims_of(
+        "2025-03-17",
+        "Battle maps published by Ukraine's general staff no longer showed Sudzha as "
+        "Ukrainian-held, confirming the withdrawal after Russia announced the town's capture.",
+    )
+    withdrawal = maps[maps["action"] == "withdrew"].iloc[0]
+    assert (withdrawal["side"], withdrawal["asserted_controller"]) == ("UA", "RU")
+    said = claims_of(
+        "2024-11-14",
+        "North Korean troops have joined the fighting in the Kursk region, Kyiv and Washington "
+        "said, with Pentagon officials citing clashes near Plekhovo.",
+    )
+    assert said["claimant"].tolist()[0] == "Kyiv"
