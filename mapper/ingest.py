@@ -117,10 +117,11 @@ def articles_from_pages(
     Parameters
     ----------
     pages
-        ``(url, html, defaults)`` triples: the address the page was fetched from, its HTML
-        (empty to use ``defaults`` alone) and fields (``published``, ``title``, ``source``,
-        ``text``) used where the page itself does not give them, such as a feed entry's. The
-        article's ``url`` is always the address given.
+        ``(url, html, meta)`` triples: the address the page was fetched from, its HTML
+        (empty to use ``meta`` alone) and what is known of it already, such as a feed entry's
+        ``published``, ``title`` and ``source`` (these win over what the page says) and
+        ``text`` (used when the page has no article text). The article's ``url`` is always
+        the address given.
     assume_date
         Publication date for pages that carry none and have no default.
 
@@ -146,15 +147,17 @@ def articles_from_pages(
     rows: dict[str, dict[str, Any]] = {}
     rejected: list[dict[str, str]] = []
     records = []
-    for url, page, defaults in pages:
+    for url, page, meta in pages:
         try:
             found = _from_html(page) if page.strip() else {}
         except _Rejected as err:
-            if not str(defaults.get("text") or "").strip():
+            if not str(meta.get("text") or "").strip():
                 rejected.append({"path": url, "problem": err.problem, "fix": err.fix})
                 continue
             found = {}
-        record = {**defaults, **{k: v for k, v in found.items() if v}, "url": url}
+        known = {k: v for k, v in meta.items() if v and k != "text"}
+        record = {"text": meta.get("text"), **{k: v for k, v in found.items() if v}, **known}
+        record["url"] = url
         records.append((url, url, record))
     duplicates = _collect(records, fallback, rows, rejected)
     if duplicates:

@@ -240,6 +240,74 @@ def _places_layer(timeline: gpd.GeoDataFrame, claims: gpd.GeoDataFrame) -> foliu
     return layer
 
 
+CHANGES_LAYER = "Changes since the last refresh"
+
+
+def changes_layer(
+    changes: pd.DataFrame,
+    *,
+    new_claims: gpd.GeoDataFrame | None = None,
+    name: str = CHANGES_LAYER,
+) -> folium.FeatureGroup:
+    """A map layer of what a refresh changed: places that changed status, and new claims.
+
+    The layer is not on the time slider: it shows the latest changes whatever the date.
+
+    Parameters
+    ----------
+    changes
+        One row per place whose status changed: ``place_name``, ``before``, ``after``
+        (``None`` where the place had, or has, no status), ``lat``, ``lon``.
+    new_claims
+        The located claims new since the last refresh; each gets a small marker.
+    name
+        The layer's name in the layer control.
+
+    Returns
+    -------
+    folium.FeatureGroup
+        Add it to the map (``layer.add_to(fmap)``).
+    """
+    layer = folium.FeatureGroup(name=name, show=True)
+    for row in changes.to_dict(orient="records"):
+        lat, lon = row.get("lat"), row.get("lon")
+        if not isinstance(lat, int | float) or not isinstance(lon, int | float) or pd.isna(lat):
+            continue
+        before = row["before"] if isinstance(row["before"], str) else "no status"
+        after = row["after"] if isinstance(row["after"], str) else "no status"
+        folium.CircleMarker(
+            location=[float(lat), float(lon)],
+            radius=15,
+            color=COLOURS.get(after, COLOURS["none"]),
+            weight=3,
+            dash_array="4 4",
+            fill=False,
+            class_name="fm-change",
+            tooltip=html.escape(f"{row['place_name']}: {before} -> {after}"),
+            popup=folium.Popup(
+                f'<div class="fm-popup"><b>{_text(row["place_name"])}</b>: status changed from '
+                f"{_text(before)} to {_text(after)} since the last refresh</div>",
+                max_width=300,
+            ),
+        ).add_to(layer)
+    mapped = _mappable(new_claims)
+    for _, claim in mapped.iterrows():
+        controller = claim["asserted_controller"]
+        folium.CircleMarker(
+            location=[claim.geometry.y, claim.geometry.x],
+            radius=5,
+            color="#000000",
+            weight=1,
+            fill=True,
+            fill_color=COLOURS[controller if isinstance(controller, str) else "none"],
+            fill_opacity=0.9,
+            class_name="fm-new-claim",
+            tooltip=html.escape(f"new: {claim['place_name']}: {claim['action']} ({claim['side']})"),
+            popup=folium.Popup(claim_popup(claim), max_width=360),
+        ).add_to(layer)
+    return layer
+
+
 def _mappable(claims: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     if claims is None:
         return gpd.GeoDataFrame(

@@ -14,6 +14,8 @@ Tables
     overrides      review overrides (the columns of an overrides file)
     timeline       the timeline frame, spliced place by place by each refresh
     dirty_places   places whose claims changed since their timeline was computed
+    published_status  each place's status when the last refresh finished (what the
+                   next changelog compares with)
     fetch_state    per URL or file: validators (ETag, Last-Modified, a file's size
                    and time), content hash, last outcome and consecutive failures
     =============  ==============================================================
@@ -121,6 +123,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         " WHERE article_id IN (SELECT article_id FROM mentions)",
         "CREATE INDEX articles_pending ON articles (article_id)"
         " WHERE extracted_hash IS NULL OR extracted_hash <> content_hash",
+        "CREATE INDEX articles_fetched ON articles (fetched_at)",
         "CREATE INDEX claims_place_name ON claims (place_name)",
         "CREATE INDEX claims_event_date ON claims (event_date)",
         """CREATE TABLE timeline (
@@ -133,6 +136,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX timeline_admin1 ON timeline (admin1)",
         "CREATE TABLE dirty_places (place_id TEXT PRIMARY KEY)",
         "INSERT INTO dirty_places SELECT DISTINCT place_id FROM claims WHERE place_id IS NOT NULL",
+        """CREATE TABLE published_status (
+            place_id TEXT PRIMARY KEY, place_name TEXT, controller TEXT NOT NULL
+        )""",
         """CREATE TABLE fetch_state (
             key TEXT PRIMARY KEY,
             source TEXT NOT NULL,
@@ -159,6 +165,7 @@ _TABLES = (
     "timeline",
     "dirty_places",
     "fetch_state",
+    "published_status",
 )
 
 _TIMES = ("published", "event_date", "started_at", "finished_at", "valid_from", "valid_to")
@@ -578,6 +585,15 @@ class Store:
         )
         return {p for (p,) in rows}
 
+    def timeline_regions(self, place_ids: Iterable[str]) -> set[str]:
+        """The names of the oblasts among ``place_ids`` that have a stored timeline."""
+        rows = self._db.execute(
+            "SELECT DISTINCT place_name FROM timeline WHERE place_kind = 'oblast'"
+            " AND place_id IN (SELECT value FROM json_each(?))",
+            (json.dumps([str(i) for i in place_ids]),),
+        )
+        return {name for (name,) in rows}
+
     def timeline(self, place_ids: Iterable[str] | None = None) -> gpd.GeoDataFrame:
         """The stored timeline, of ``place_ids`` only when given.
 
@@ -710,11 +726,105 @@ class Store:
                         (state.key, state.source, state.error, now),
                     )
 
+    def published_status(self) -> dict[str, str]:
+        """Each place's status when the last refresh finished, by ``place_id``."""
+        rows = self._db.execute("SELECT place_id, controller FROM published_status")
+        return dict(rows.fetchall())
+
+    def new_claims_since(self, fetched_after: str | None) -> pd.DataFrame:
+        """The claims of articles stored (fetched) after the time ``fetched_after``.
+
+        Parameters
+        ----------
+        fetched_after
+            An ISO 8601 UTC time as the store writes it; ``None`` for every claim.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The claims frame (see :mod:`mapper.schema`).
+        """
+        frame = self._select(
+            "claims",
+            schema.CLAIM_ID,
+            schema.CLAIM_COLUMNS,
+            "WHERE article_id IN (SELECT article_id FROM articles WHERE fetched_at > ?)",
+            (fetched_after or "",),
+        )
+        frame["negated"] = frame["negated"].astype(bool)
+        return frame
+
+    def close_interrupted_runs(self) -> list[int]:
+        """Mark runs still ``running`` as failed (call it only while holding the refresh lock).
+
+        Returns
+        -------
+        list[int]
+            Their ids: runs killed before they could record their end.
+        """
+        with self._transaction() as db:
+            ids = [i for (i,) in db.execute("SELECT run_id FROM runs WHERE status = 'running'")]
+            db.execute(
+                "UPDATE runs SET status = 'failed', notes = json_set(notes, '$.interrupted', 1)"
+                " WHERE status = 'running'"
+            )
+        return ids
+
+    def finish_refresh(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        counts: dict[str, int],
+        notes: dict[str, Any],
+        published: dict[str, tuple[str, str]],
+    ) -> None:
+        """Record the end of a refresh and the statuses it published, in one transaction.
+
+        Parameters
+        ----------
+        run_id
+            What :meth:`begin_run` returned.
+        status
+            One of :data:`RUN_STATUSES`.
+        counts
+            The :data:`RUN_COUNTS` of the run.
+        notes
+            What else the run record keeps (JSON).
+        published
+            ``place_id -> (place_name, controller)``: every place's status in the outputs.
+        """
+        if status not in RUN_STATUSES:
+            raise ConfigurationError(f"status {status!r} is not one of {RUN_STATUSES}")
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE runs SET finished_at = ?, status = ?, read = ?, added = ?, "
+                "changed = ?, rejected = ?, notes = ? WHERE run_id = ?",
+                (
+                    _now(),
+                    status,
+                    *(int(counts.get(c, 0)) for c in RUN_COUNTS),
+                    json.dumps(notes, default=str),
+                    run_id,
+                ),
+            )
+            db.execute("DELETE FROM published_status")
+            db.executemany(
+                "INSERT INTO published_status (place_id, place_name, controller) VALUES (?,?,?)",
+                ((p, name, controller) for p, (name, controller) in published.items()),
+            )
+
     def last_run(self) -> dict[str, Any] | None:
-        """The latest finished run (``run_id``, ``started_at``, ``finished_at``, ``status``)."""
+        """The latest run that completed (``ok`` or ``partial``), or ``None``.
+
+        Returns
+        -------
+        dict or None
+            ``run_id``, ``started_at``, ``finished_at`` (ISO 8601 text) and ``status``.
+        """
         row = self._db.execute(
             "SELECT run_id, started_at, finished_at, status FROM runs"
-            " WHERE finished_at IS NOT NULL ORDER BY run_id DESC LIMIT 1"
+            " WHERE status IN ('ok', 'partial') ORDER BY run_id DESC LIMIT 1"
         ).fetchone()
         if row is None:
             return None
