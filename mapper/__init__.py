@@ -39,6 +39,7 @@ from mapper._errors import (
     GazetteerUnavailable,
     InputError,
     MapperError,
+    RefreshLocked,
     SchemaError,
     TimeZoneWarning,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "GazetteerUnavailable",
     "InputError",
     "MapperError",
+    "RefreshLocked",
     "RunResult",
     "SchemaError",
     "Store",

@@ -48,10 +48,23 @@ import pandas as pd
 
 from mapper import extract as claims_stage
 from mapper import geocode, io, mentions, render, schema, timeline
-from mapper._errors import ConfigurationError, MapperError
+from mapper._errors import ConfigurationError, MapperError, RefreshLocked
 from mapper.overrides import load_overrides
 from mapper.sources import Config, Fetched, fetch, load_config
 from mapper.store import Store
+
+__all__ = [
+    "RefreshLocked",
+    "RefreshResult",
+    "extract_pending",
+    "located_from_store",
+    "parse_duration",
+    "rebuild_timeline",
+    "refresh",
+    "refresh_every",
+    "store_run",
+    "update_timeline",
+]
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +74,6 @@ BATCH = 10
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-class RefreshLocked(MapperError):
-    """Another refresh of the same store holds its lock."""
 
 
 @dataclass

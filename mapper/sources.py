@@ -417,6 +417,8 @@ class _Client:
     def __init__(self, *, timeout: float, user_agent: str) -> None:
         self.timeout = timeout
         self.user_agent = user_agent
+        # Built per client, so proxy settings are read from the environment of the day.
+        self._opener = urllib.request.build_opener()
 
     def get(self, url: str, state: FetchState | None) -> _Response:
         headers = {"User-Agent": self.user_agent, "Accept-Encoding": "identity"}
@@ -426,7 +428,7 @@ class _Client:
             headers["If-Modified-Since"] = state.last_modified
         request = urllib.request.Request(url, headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with self._opener.open(request, timeout=self.timeout) as response:
                 body = response.read(MAX_BYTES + 1)
                 if len(body) > MAX_BYTES:
                     raise FetchError(f"response larger than {MAX_BYTES} bytes")
