@@ -43,6 +43,8 @@ TABLE_SUFFIXES = frozenset({".jsonl", ".ndjson", ".csv"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 SUFFIXES = TEXT_SUFFIXES | TABLE_SUFFIXES | HTML_SUFFIXES
 TABLE_COLUMNS = ("url", "published", "title", "text")
+MIN_PAGE_TEXT = 200
+"""Fewest characters of main text a fetched web page needs to count as an article."""
 
 _MONTH_DATE = re.compile(
     r"^(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+)?"
@@ -158,6 +160,16 @@ def articles_from_pages(
         known = {k: v for k, v in meta.items() if v and k != "text"}
         record = {"text": meta.get("text"), **{k: v for k, v in found.items() if v}, **known}
         record["url"] = url
+        length = len(str(record.get("text") or "").strip())
+        if length < MIN_PAGE_TEXT:
+            rejected.append(
+                {
+                    "path": url,
+                    "problem": f"not an article: {length} characters of main text",
+                    "fix": "give the article page itself (a menu or index page has no report)",
+                }
+            )
+            continue
         records.append((url, url, record))
     duplicates = _collect(records, fallback, rows, rejected)
     if duplicates:

@@ -524,12 +524,12 @@ def _fetch_feed(source: Source, store: Store, client: _Client) -> Fetched:
             states.append(_unchanged(conditional, response, conditional.stamp))
         else:
             parsed = feedparser.parse(response.body)
-            if parsed.bozo and not parsed.entries:
+            feed_title = str(parsed.feed.get("title") or source.name)
+            entries = [e for e in (_entry(x, feed_title) for x in parsed.entries) if e]
+            if parsed.bozo and not entries:
                 raise FetchError(f"malformed feed ({parsed.get('bozo_exception')})")
             if parsed.bozo:
                 log.warning("%s: feed has errors (%s)", source.url, parsed.get("bozo_exception"))
-            feed_title = str(parsed.feed.get("title") or source.name)
-            entries = [e for e in (_entry(x, feed_title) for x in parsed.entries) if e]
             states.append(
                 FetchState(
                     source.url,
@@ -575,8 +575,9 @@ def _entry(entry: Any, feed_title: str) -> tuple[str, str, dict[str, Any]] | Non
     url = str(entry.get("link") or "").strip()
     if not url.startswith(("http://", "https://")):
         return None
-    stamp = str(entry.get("updated") or entry.get("published") or "")
-    when = entry.get("published_parsed") or entry.get("updated_parsed")
+    # dict.get: feedparser warns when "updated" is read through its own mapping.
+    stamp = str(dict.get(entry, "updated") or dict.get(entry, "published") or "")
+    when = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
     published = (
         dt.datetime.fromtimestamp(calendar.timegm(when), dt.UTC).isoformat() if when else None
     )
