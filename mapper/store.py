@@ -660,7 +660,7 @@ class Store:
             p.x if p is not None and not p.is_empty else None for p in timeline.geometry
         ]
         flat = table.reset_index()
-        known = places.reindex(flat[schema.PLACE_ID])
+        known = places.reindex(index=flat[schema.PLACE_ID], columns=["place_kind", "admin1"])
         flat["place_kind"] = known["place_kind"].to_numpy()
         flat["admin1"] = known["admin1"].to_numpy()
         columns = [c for c in flat.columns if c != schema.PLACE_ID]

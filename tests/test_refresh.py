@@ -335,6 +335,26 @@ def test_run_can_keep_a_store(tmp_path: Path) -> None:
         assert store.runs()["added"].tolist() == [len(result.articles), 0]
 
 
+def test_changes_layer_draws_changed_places_and_new_claims(
+    sample_run: mapper.RunResult,
+) -> None:
+    changes = pd.DataFrame(
+        [
+            {"place_name": "Sudzha <x>", "before": "UA", "after": "RU", "lat": 51.19, "lon": 35.27},
+            {"place_name": "Nowhere", "before": "RU", "after": None, "lat": None, "lon": None},
+        ]
+    )
+    layer = mapper.render.changes_layer(changes, new_claims=sample_run.located.iloc[:3])
+    fmap = mapper.timeline_map(sample_run.timeline, tiles=None)
+    layer.add_to(fmap)
+    page = " ".join(fmap.get_root().render().split())
+    assert "Changes since the last refresh" in page
+    assert page.count("fm-change") == 1  # the place without a point is left out
+    assert "Sudzha &lt;x&gt;: UA -&gt; RU" in page
+    mapped = sample_run.located.iloc[:3]
+    assert page.count("fm-new-claim") == int((mapped["geocode_status"] == "resolved").sum())
+
+
 # -- feeds, pages, failures ----------------------------------------------------------------
 
 
