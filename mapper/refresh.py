@@ -31,6 +31,8 @@ kill it mid-way. Nothing else reads it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 import os
 import re
@@ -312,9 +314,10 @@ def update_timeline(store: Store) -> set[str]:
     """Recompute the timeline of the dirty places only and splice it into the store.
 
     The dirty places are those whose claims were added or removed since their timeline was
-    computed; a whole-region claim added or removed also makes every place of that region
-    with a timeline recompute (they borrow its weight, see :mod:`mapper.timeline`). The
-    result equals recomputing every place (:func:`rebuild_timeline`).
+    computed. When the whole-region claims of a dirty oblast changed (compared by a signature
+    kept in the store), every place of that oblast with a timeline is recomputed too: they
+    borrow those claims (rule 3 of :mod:`mapper.timeline`). The result equals recomputing
+    every place (:func:`rebuild_timeline`).
 
     Returns
     -------
@@ -325,13 +328,21 @@ def update_timeline(store: Store) -> set[str]:
     if not dirty:
         return set()
     direct = located_from_store(store, store.claims_about(dirty))
-    regions = set(direct.loc[direct["place_kind"] == "oblast", "place_name"].dropna())
-    regions |= store.timeline_regions(dirty)
-    affected = dirty | store.timeline_places(regions)
-    admin1 = set(direct["admin1"].dropna()) | regions
+    regions = _region_signatures(direct)
+    stored = store.region_signatures(dirty)
+    for place_id, (name, _) in stored.items():
+        regions.setdefault(place_id, (name, _signature(direct.iloc[:0])))
+    changed = {name for p, (name, sig) in regions.items() if stored.get(p, ("", ""))[1] != sig}
+    affected = dirty | store.timeline_places(changed)
+    admin1 = set(direct["admin1"].dropna()) | changed
     located = located_from_store(store, store.claims_about(affected, place_names=admin1))
-    _splice(store, affected, located)
-    log.info("timeline: %d places recomputed (%d dirty)", len(affected), len(dirty))
+    _splice(store, affected, located, regions)
+    log.info(
+        "timeline: %d places recomputed (%d dirty, %d regions whose whole-region claims changed)",
+        len(affected),
+        len(dirty),
+        len(changed),
+    )
     return affected
 
 
@@ -347,15 +358,45 @@ def rebuild_timeline(store: Store) -> set[str]:
     places = set(located[schema.PLACE_ID].dropna()) | set(
         store.timeline().index.get_level_values(schema.PLACE_ID)
     )
-    _splice(store, places, located)
+    _splice(store, places, located, _region_signatures(located))
     return places
 
 
-def _splice(store: Store, places: set[str], located: gpd.GeoDataFrame) -> None:
+def _region_signatures(located: gpd.GeoDataFrame) -> dict[str, tuple[str, str]]:
+    """``place_id -> (name, signature)`` of each oblast of ``located``."""
+    oblasts = located[located["place_kind"] == "oblast"]
+    whole = timeline.whole_region_claims(oblasts) if len(oblasts) else oblasts
+    return {
+        str(place_id): (
+            str(rows["place_name"].iloc[0]),
+            _signature(whole.loc[whole[schema.PLACE_ID] == place_id]),
+        )
+        for place_id, rows in oblasts.groupby(schema.PLACE_ID)
+    }
+
+
+def _signature(claims: pd.DataFrame) -> str:
+    """What a region lends, in short: its whole-region claims and what weighs them."""
+    fields = ["place_name", "side", "action", "asserted_controller", "event_date", "confidence"]
+    rows = sorted(
+        (str(claim_id), *(str(v) for v in values))
+        for claim_id, values in zip(
+            claims.index, claims[fields].itertuples(index=False), strict=True
+        )
+    )
+    return hashlib.sha1(json.dumps(rows).encode()).hexdigest()
+
+
+def _splice(
+    store: Store,
+    places: set[str],
+    located: gpd.GeoDataFrame,
+    regions: dict[str, tuple[str, str]],
+) -> None:
     status = timeline.timeline_from_located(located)
     keep = status.index.get_level_values(schema.PLACE_ID).isin(sorted(places))
     info = located.groupby(schema.PLACE_ID)[["place_kind", "admin1"]].first()
-    store.splice_timeline(places, status[keep], info)
+    store.splice_timeline(places, status[keep], info, regions=regions)
 
 
 def _changelog(

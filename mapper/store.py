@@ -14,6 +14,8 @@ Tables
     overrides      review overrides (the columns of an overrides file)
     timeline       the timeline frame, spliced place by place by each refresh
     dirty_places   places whose claims changed since their timeline was computed
+    region_lending  per oblast, a signature of the whole-region claims its places borrow
+                   as of their stored timeline (a change recomputes the whole region)
     published_status  each place's status when the last refresh finished (what the
                    next changelog compares with)
     fetch_state    per URL or file: validators (ETag, Last-Modified, a file's size
@@ -136,6 +138,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX timeline_admin1 ON timeline (admin1)",
         "CREATE TABLE dirty_places (place_id TEXT PRIMARY KEY)",
         "INSERT INTO dirty_places SELECT DISTINCT place_id FROM claims WHERE place_id IS NOT NULL",
+        """CREATE TABLE region_lending (
+            place_id TEXT PRIMARY KEY, place_name TEXT NOT NULL, signature TEXT NOT NULL
+        )""",
         """CREATE TABLE published_status (
             place_id TEXT PRIMARY KEY, place_name TEXT, controller TEXT NOT NULL
         )""",
@@ -166,6 +171,7 @@ _TABLES = (
     "dirty_places",
     "fetch_state",
     "published_status",
+    "region_lending",
 )
 
 _TIMES = ("published", "event_date", "started_at", "finished_at", "valid_from", "valid_to")
@@ -623,7 +629,12 @@ class Store:
         return timeline[list(schema.TIMELINE_COLUMNS)]
 
     def splice_timeline(
-        self, place_ids: Iterable[str], timeline: gpd.GeoDataFrame, places: pd.DataFrame
+        self,
+        place_ids: Iterable[str],
+        timeline: gpd.GeoDataFrame,
+        places: pd.DataFrame,
+        *,
+        regions: dict[str, tuple[str, str]] | None = None,
     ) -> None:
         """Replace the stored timeline of ``place_ids`` by ``timeline``, in one transaction.
 
@@ -638,6 +649,9 @@ class Store:
         places
             Indexed by ``place_id``, with the ``place_kind`` and ``admin1`` of every place of
             ``timeline`` (what a refresh needs to find the places inside a region).
+        regions
+            ``place_id -> (name, signature)`` of the oblasts whose whole-region claims the
+            new timeline lends (see :meth:`region_signatures`).
 
         Raises
         ------
@@ -673,6 +687,20 @@ class Store:
                 "DELETE FROM dirty_places WHERE place_id IN (SELECT value FROM json_each(?))",
                 (ids,),
             )
+            db.executemany(
+                "INSERT OR REPLACE INTO region_lending (place_id, place_name, signature)"
+                " VALUES (?,?,?)",
+                ((p, name, signature) for p, (name, signature) in (regions or {}).items()),
+            )
+
+    def region_signatures(self, place_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """``place_id -> (name, signature)`` stored for the oblasts among ``place_ids``."""
+        rows = self._db.execute(
+            "SELECT place_id, place_name, signature FROM region_lending"
+            " WHERE place_id IN (SELECT value FROM json_each(?))",
+            (json.dumps([str(i) for i in place_ids]),),
+        )
+        return {p: (name, signature) for p, name, signature in rows}
 
     def fetch_states(self, keys: Iterable[str]) -> dict[str, FetchState]:
         """What the store remembers about the URLs or files ``keys`` (absent: never fetched)."""
