@@ -131,7 +131,7 @@ class Output:
     folder: Path
     self_contained: bool = False
     tiles: str | None = "default"
-    map_claims: int = 2000
+    map_claims: int = 1000
     tables: bool = True
     title: str = "Claims of control"
 
@@ -260,7 +260,7 @@ def load_config(path: str | Path) -> Config:
             folder=base / _get(output, "folder", str, file, "output.", "outputs"),
             self_contained=_get(output, "self_contained", bool, file, "output.", False),
             tiles=None if tiles.lower() == "none" else tiles,
-            map_claims=_get(output, "map_claims", int, file, "output.", 2000),
+            map_claims=_get(output, "map_claims", int, file, "output.", 1000),
             tables=_get(output, "tables", bool, file, "output.", True),
             title=_get(output, "title", str, file, "output.", "Claims of control"),
         ),

@@ -280,7 +280,8 @@ def test_outputs_and_changelog(tmp_path: Path) -> None:
         assert change["before"] != change["after"]
     page = (out / "map.html").read_text()
     assert "Changes since the last refresh" in page
-    assert page.count("fm-new-claim") >= len([c for c in log["new_claims"] if c["place_id"]]) > 0
+    assert page.count('"kind": "claim"') == len([c for c in log["new_claims"] if c["place_id"]])
+    assert page.count('"kind": "claim"') > 0
     report = json.loads((out / "report.json").read_text())
     assert report["run_id"] == second.run_id and report["articles"]["added"] == 1
     assert list(runs["status"]) == ["ok", "ok"]
@@ -344,15 +345,22 @@ def test_changes_layer_draws_changed_places_and_new_claims(
             {"place_name": "Nowhere", "before": "RU", "after": None, "lat": None, "lon": None},
         ]
     )
-    layer = mapper.render.changes_layer(changes, new_claims=sample_run.located.iloc[:3])
+    claims = sample_run.located.iloc[:3]
+    layer = mapper.render.changes_layer(changes, new_claims=claims)
+    (geojson,) = layer._children.values()
+    features = geojson.data["features"]
+    kinds = Counter(f["properties"]["kind"] for f in features)
+    mapped = int((claims["geocode_status"] == "resolved").sum())
+    assert kinds == Counter({"change": 1, **({"claim": mapped} if mapped else {})})
+    change = features[0]["properties"]
+    assert change["tooltip"] == "Sudzha &lt;x&gt;: UA -&gt; RU"
+    assert change["colour"] == mapper.render.COLOURS["RU"]
+    assert features[0]["geometry"]["coordinates"] == [35.27, 51.19]
     fmap = mapper.timeline_map(sample_run.timeline, tiles=None)
     layer.add_to(fmap)
     page = " ".join(fmap.get_root().render().split())
-    assert "Changes since the last refresh" in page
-    assert page.count("fm-change") == 1  # the place without a point is left out
-    assert "Sudzha &lt;x&gt;: UA -&gt; RU" in page
-    mapped = sample_run.located.iloc[:3]
-    assert page.count("fm-new-claim") == int((mapped["geocode_status"] == "resolved").sum())
+    assert "Changes since the last refresh" in page and "fm-change" in page
+    assert mapper.render.changes_layer(changes.iloc[1:])._children == {}
 
 
 # -- feeds, pages, failures ----------------------------------------------------------------

@@ -80,7 +80,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert config.store.name == "mapper.sqlite"
     assert config.lock_timeout == 0.0 and config.timeout is None and config.user_agent is None
     assert config.output.tiles == "default" and config.output.tables
-    assert config.output.map_claims == 2000
+    assert config.output.map_claims == 1000
 
 
 @pytest.mark.parametrize(
