@@ -176,8 +176,9 @@ def _refresh(cfg: Config, store: Store, progress: bool) -> RefreshResult:
         places = update_timeline(store)
         seconds["timeline"] = _since(start)
         start = time.perf_counter()
-        changelog, published, new_claims = _changelog(store, run_id, previous)
-        outputs = _write_outputs(cfg, store, changelog, new_claims)
+        stored = store.timeline()
+        changelog, published, new_claims = _changelog(store, stored, run_id, previous)
+        outputs = _write_outputs(cfg, store, stored, changelog, new_claims)
         seconds["outputs"] = _since(start)
     except BaseException as err:
         store.finish_run(
@@ -334,8 +335,13 @@ def update_timeline(store: Store) -> set[str]:
         regions.setdefault(place_id, (name, _signature(direct.iloc[:0])))
     changed = {name for p, (name, sig) in regions.items() if stored.get(p, ("", ""))[1] != sig}
     affected = dirty | store.timeline_places(changed)
+    # The claims the affected places need beyond those already read: the places inside a
+    # changed region, and the whole-region claims of the regions of every affected place.
     admin1 = set(direct["admin1"].dropna()) | changed
-    located = located_from_store(store, store.claims_about(affected, place_names=admin1))
+    loaded = set(direct.loc[direct["place_kind"] == "oblast", "place_name"].dropna())
+    extra = store.claims_about(affected - dirty, place_names=admin1 - loaded)
+    extra = extra[~extra.index.isin(direct.index)]
+    located = direct if extra.empty else pd.concat([direct, located_from_store(store, extra)])
     _splice(store, affected, located, regions)
     log.info(
         "timeline: %d places recomputed (%d dirty, %d regions whose whole-region claims changed)",
@@ -400,10 +406,10 @@ def _splice(
 
 
 def _changelog(
-    store: Store, run_id: int, previous: dict[str, Any] | None
+    store: Store, stored: gpd.GeoDataFrame, run_id: int, previous: dict[str, Any] | None
 ) -> tuple[dict[str, Any], dict[str, tuple[str, str]], pd.DataFrame]:
     now = pd.Timestamp.now(tz="UTC")
-    current = timeline.status_on(store.timeline(), now)
+    current = timeline.status_on(stored, now)
     before = store.published_status()
     published = {
         str(p): (str(name), str(controller))
@@ -460,11 +466,14 @@ def _changelog(
 
 
 def _write_outputs(
-    cfg: Config, store: Store, changelog: dict[str, Any], new_claims: pd.DataFrame
+    cfg: Config,
+    store: Store,
+    status: gpd.GeoDataFrame,
+    changelog: dict[str, Any],
+    new_claims: pd.DataFrame,
 ) -> list[Path]:
     out = cfg.output
     folder = out.folder
-    status = store.timeline()
     recent = store.recent_claims(out.map_claims) if out.map_claims > 0 else store.claims([])
     located = located_from_store(store, recent)
     fmap = render.timeline_map(status, claims=located, tiles=out.tiles, title=out.title)

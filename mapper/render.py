@@ -414,24 +414,29 @@ def _status_features(
         )
     ]
     features = []
-    for (place_id, valid_from), row in timeline.iterrows():
-        until = end_ms if pd.isna(row["valid_to"]) else _ms(row["valid_to"])
+    columns = ["valid_to", "claim_ids", "controller", "place_name", "confidence", "geometry"]
+    rows = zip(timeline.index, *(timeline[c] for c in columns), strict=True)
+    for (place_id, valid_from), valid_to, claim_ids, controller, name, confidence, point in rows:
+        until = end_ms if pd.isna(valid_to) else _ms(valid_to)
         if until <= start_ms:
             continue
-        ids = {i for i in str(row["claim_ids"]).split(";") if i}
+        ids = {i for i in str(claim_ids).split(";") if i}
         behind = "".join(items[n] for n in sorted(position[i] for i in ids if i in position))
+        ends = "ongoing" if pd.isna(valid_to) else valid_to.date().isoformat()
         features.append(
             {
                 "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [row.geometry.x, row.geometry.y]},
+                "geometry": {"type": "Point", "coordinates": [point.x, point.y]},
                 "properties": {
                     "start": max(_ms(valid_from), start_ms),
                     "end": until,
                     "endExclusive": True,
                     "place_id": str(place_id),
-                    "controller": row["controller"],
-                    "colour": COLOURS[row["controller"]],
-                    "popup": _status_popup(row, valid_from, behind),
+                    "controller": controller,
+                    "colour": COLOURS[controller],
+                    "popup": f'<div class="fm-popup"><b>{_text(name)}</b>: '
+                    f"{_text(controller)} from {valid_from.date().isoformat()} ({ends}), "
+                    f"confidence {confidence:.2f}<ul>{behind}</ul></div>",
                 },
             }
         )
@@ -471,15 +476,6 @@ def claim_popup(claim: pd.Series) -> str:
     return (
         f'<div class="fm-popup"><table>{table}</table>{negated}'
         f"<blockquote>{_text(claim['evidence'])}</blockquote>{_link(claim['url'])}</div>"
-    )
-
-
-def _status_popup(row: pd.Series, valid_from: pd.Timestamp, items: str) -> str:
-    until = "ongoing" if pd.isna(row["valid_to"]) else row["valid_to"].date().isoformat()
-    return (
-        f'<div class="fm-popup"><b>{_text(row["place_name"])}</b>: '
-        f"{_text(row['controller'])} from {valid_from.date().isoformat()} ({until}), "
-        f"confidence {row['confidence']:.2f}<ul>{items}</ul></div>"
     )
 
 
