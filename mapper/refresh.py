@@ -13,8 +13,8 @@ A refresh (:func:`refresh`) does, in order:
    removed, and the places inside a region whose whole-region claims changed) and splice it
    into the stored timeline, in one transaction;
 5. write the outputs from the store, each atomically (temporary file, then rename):
-   ``map.html`` (with a layer of what changed), ``timeline.csv``, ``changelog.json``,
-   ``report.json`` and, unless ``output.tables = false``, ``claims.csv`` and
+   ``map.html`` (with a layer of what changed), ``changelog.json``, ``report.json`` and,
+   unless ``output.tables = false``, ``timeline.csv``, ``claims.csv`` and
    ``claims.geojson``;
 6. record the run (what each source read, added, rejected and why it failed) and the
    statuses published, which the next changelog compares with.
@@ -485,10 +485,10 @@ def _write_outputs(
     render.changes_layer(changes, new_claims=fresh).add_to(fmap)
     written = [
         io.write_map(fmap, folder / "map.html", self_contained=out.self_contained),
-        io.write_table(status, folder / "timeline.csv"),
         io.write_json(changelog, folder / "changelog.json"),
     ]
     if out.tables:
+        written.append(io.write_table(status, folder / "timeline.csv"))
         every = located_from_store(store, store.claims())
         written.append(io.write_table(every, folder / "claims.csv"))
         written.append(io.write_geojson(every, folder / "claims.geojson"))

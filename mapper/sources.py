@@ -111,8 +111,8 @@ class Output:
     Attributes
     ----------
     folder
-        Output folder (``map.html``, ``timeline.csv``, ``changelog.json``, ``report.json``,
-        and with ``tables`` ``claims.csv`` and ``claims.geojson``).
+        Output folder (``map.html``, ``changelog.json``, ``report.json``, and with
+        ``tables`` ``timeline.csv``, ``claims.csv`` and ``claims.geojson``).
     self_contained
         Inline every script and stylesheet into ``map.html``.
     tiles
@@ -122,8 +122,8 @@ class Output:
         How many claim markers the map draws, the latest by event date (the status of every
         place is always drawn); bounds the cost of a refresh on a large store.
     tables
-        Also write every stored claim to ``claims.csv`` and ``claims.geojson`` (their cost
-        grows with the store).
+        Also write the whole timeline to ``timeline.csv`` and every stored claim to
+        ``claims.csv`` and ``claims.geojson`` (their cost grows with the store).
     title
         The map legend's title.
     """

@@ -155,22 +155,18 @@ def _whole_region_claims(claims: pd.DataFrame) -> pd.DataFrame:
 
 
 def _without_shadowed_coarse(claims: pd.DataFrame) -> pd.DataFrame:
-    if (claims["date_precision"] == "day").all():
+    precision = claims["date_precision"]
+    if (precision == "day").all():
         return claims
-    precise = claims.loc[claims["date_precision"] == "day", "event_date"]
-    naive = precise.dt.tz_localize(None)
-    spans = {
-        precision: set(naive.dt.to_period(period))
-        for precision, period in _PERIOD.items()
-        if (claims["date_precision"] == precision).any()
-    }
-    keep = []
-    for precision, date in zip(claims["date_precision"], claims["event_date"], strict=True):
-        period = _PERIOD.get(precision)
-        keep.append(
-            period is None or date.tz_localize(None).to_period(period) not in spans[precision]
-        )
-    return claims[keep]
+    naive = claims["event_date"].dt.tz_localize(None)
+    precise = naive[precision == "day"]
+    drop = np.zeros(len(claims), dtype=bool)
+    for coarse, period in _PERIOD.items():
+        mask = (precision == coarse).to_numpy()
+        if mask.any():
+            spans = set(precise.dt.to_period(period))
+            drop[mask] = naive[mask].dt.to_period(period).isin(spans).to_numpy()
+    return claims[~drop]
 
 
 def _day_status(weights: dict[str, float], rules: Rules) -> str:

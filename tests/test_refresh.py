@@ -301,6 +301,7 @@ def test_map_claims_bounds_the_markers(tmp_path: Path) -> None:
     page = (tmp_path / "out" / "map.html").read_text()
     assert page.count('"claim_id"') <= 5
     assert not (tmp_path / "out" / "claims.csv").exists()
+    assert not (tmp_path / "out" / "timeline.csv").exists()
 
 
 def test_run_can_keep_a_store(tmp_path: Path) -> None:
