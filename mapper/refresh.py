@@ -614,7 +614,8 @@ def refresh_every(
 
     A signal received during a refresh lets it finish (outputs and run record written),
     then the loop ends; received while waiting, it ends the loop at once. A refresh that
-    fails (another one holds the lock, a store error) is logged and the loop goes on.
+    fails (another one holds the lock, a store or disk error) is logged and the loop goes
+    on.
 
     Parameters
     ----------
@@ -655,6 +656,9 @@ def refresh_every(
                 result = refresh(cfg, lock_timeout=lock_timeout, progress=progress)
             except MapperError as err:
                 log.error("refresh failed: %s", err)
+            except Exception:
+                # A loop that serves a published map outlives one bad cycle; the next retries.
+                log.exception("refresh failed")
             else:
                 done += 1
                 if on_result is not None:
