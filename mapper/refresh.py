@@ -39,7 +39,7 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -311,6 +311,14 @@ def located_from_store(store: Store, claims: pd.DataFrame) -> gpd.GeoDataFrame:
     return geocode.located_from_claims(claims, mentions=store.mentions_by_id(ids))
 
 
+def _located_for_timeline(
+    store: Store, place_ids: Iterable[str] | None, place_names: Iterable[str] = ()
+) -> gpd.GeoDataFrame:
+    """The located claims about ``place_ids`` with what the timeline reads (a narrow read)."""
+    claims, found = store.claims_for_timeline(place_ids, place_names=place_names)
+    return geocode.located_from_claims(claims, mentions=found)
+
+
 def update_timeline(store: Store) -> set[str]:
     """Recompute the timeline of the dirty places only and splice it into the store.
 
@@ -328,7 +336,7 @@ def update_timeline(store: Store) -> set[str]:
     dirty = store.dirty_places()
     if not dirty:
         return set()
-    direct = located_from_store(store, store.claims_about(dirty))
+    direct = _located_for_timeline(store, dirty)
     regions = _region_signatures(direct)
     stored = store.region_signatures(dirty)
     for place_id, (name, _) in stored.items():
@@ -339,9 +347,9 @@ def update_timeline(store: Store) -> set[str]:
     # changed region, and the whole-region claims of the regions of every affected place.
     admin1 = set(direct["admin1"].dropna()) | changed
     loaded = set(direct.loc[direct["place_kind"] == "oblast", "place_name"].dropna())
-    extra = store.claims_about(affected - dirty, place_names=admin1 - loaded)
+    extra = _located_for_timeline(store, affected - dirty, admin1 - loaded)
     extra = extra[~extra.index.isin(direct.index)]
-    located = direct if extra.empty else pd.concat([direct, located_from_store(store, extra)])
+    located = direct if extra.empty else pd.concat([direct, extra])
     _splice(store, affected, located, regions)
     log.info(
         "timeline: %d places recomputed (%d dirty, %d regions whose whole-region claims changed)",
@@ -360,7 +368,7 @@ def rebuild_timeline(store: Store) -> set[str]:
     set[str]
         The places recomputed (including those that lost their timeline).
     """
-    located = located_from_store(store, store.claims())
+    located = _located_for_timeline(store, None)
     places = set(located[schema.PLACE_ID].dropna()) | set(
         store.timeline().index.get_level_values(schema.PLACE_ID)
     )

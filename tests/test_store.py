@@ -428,3 +428,21 @@ def test_interrupted_runs_are_closed(store: Store) -> None:
     assert store.count("runs") == 2
     with pytest.raises(mapper.ConfigurationError, match="no table"):
         store.count("people")
+
+
+def test_narrow_read_for_the_timeline(filled: Store, sample: mapper.RunResult) -> None:
+    claims, found = filled.claims_for_timeline(None)
+    schema.validate_claims(claims)
+    schema.validate_mentions(found)
+    assert list(claims.index) == list(sample.claims.index)
+    assert claims["evidence"].isna().all()
+    located = mapper.located_from_claims(claims, mentions=found)
+    assert (located["geocode_status"] == sample.located["geocode_status"]).all()
+    assert located.geometry.geom_equals_exact(sample.located.geometry, 1e-9).all()
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(mapper.timeline_from_located(located)), pd.DataFrame(sample.timeline)
+    )
+    some = sample.claims["place_id"].dropna().iloc[:2].tolist()
+    narrow, _ = filled.claims_for_timeline(some, place_names=["Kursk Oblast"])
+    wanted = sample.claims["place_id"].isin(some) | (sample.claims["place_name"] == "Kursk Oblast")
+    assert set(narrow.index) == set(sample.claims.index[wanted])
