@@ -49,11 +49,11 @@ import geopandas as gpd
 import pandas as pd
 
 from mapper import extract as claims_stage
-from mapper import geocode, io, mentions, render, schema, timeline
+from mapper import geocode, ingest, io, mentions, render, schema, timeline
 from mapper._errors import ConfigurationError, MapperError, RefreshLocked
 from mapper.overrides import load_overrides
-from mapper.sources import Config, Fetched, fetch, load_config
-from mapper.store import Store
+from mapper.sources import Config, Fetched, Source, fetch, load_config
+from mapper.store import FetchState, Store
 
 __all__ = [
     "RefreshLocked",
@@ -239,7 +239,11 @@ def _fetch_all(
     with _bar(progress, total=len(cfg.sources), desc="sources", unit="source") as bar:
         for source in cfg.sources:
             bar.set_postfix_str(source.name)
-            fetched: Fetched = fetch(source, store, timeout=cfg.timeout, user_agent=cfg.user_agent)
+            try:
+                fetched = fetch(source, store, timeout=cfg.timeout, user_agent=cfg.user_agent)
+            except Exception as err:  # a bug or an OS error in one source stops only that source
+                log.exception("%s: could not be read", source.name)
+                fetched = _failed(source, err)
             added, changed = store.add_articles(fetched.articles, origin=source.name)
             store.record_fetches(fetched.states)
             counts["read"] += len(fetched.articles)
@@ -265,6 +269,19 @@ def _fetch_all(
             }
             bar.update()
     return counts, failures, per_source, rejected
+
+
+def _failed(source: Source, err: Exception) -> Fetched:
+    empty, rejected = ingest.articles_from_pages([])
+    key = source.url or (str(source.path) if source.path else source.name)
+    error = f"{type(err).__name__}: {err}"
+    return Fetched(
+        source,
+        empty,
+        rejected,
+        states=[FetchState(key, source.name, status="failed", error=error)],
+        failures=[{"key": key, "error": error}],
+    )
 
 
 def extract_pending(store: Store, *, progress: bool = False, batch: int = BATCH) -> int:

@@ -481,6 +481,36 @@ urls = ["{site.url("/page/good")}", "{site.url("/page/slow")}", "{site.url("/pag
     assert failed == {"/page/menu": 3}
 
 
+def test_a_source_that_breaks_stops_only_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "other").mkdir()
+    copy_articles(SAMPLE, tmp_path / "in", SAMPLE_FILES[:2])
+    config = write_config(
+        tmp_path,
+        '[[sources]]\nname = "broken"\nkind = "folder"\npath = "other"\n'
+        '[[sources]]\nname = "desk"\nkind = "folder"\npath = "in"\n',
+    )
+    real = refresh.fetch
+
+    def fetch(source: mapper.sources.Source, *args: object, **kwargs: object) -> object:
+        if source.name == "broken":
+            raise PermissionError("cannot list the folder")
+        return real(source, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(refresh, "fetch", fetch)
+    result = refresh.refresh(config)
+    assert result.status == "partial" and result.counts["added"] == 2
+    assert result.failures == [
+        {
+            "source": "broken",
+            "key": str(tmp_path.resolve() / "other"),
+            "error": "PermissionError: cannot list the folder",
+        }
+    ]
+
+
 def test_feed_entries_without_fetching_pages(
     tmp_path: Path, site: Site, sample_articles: pd.DataFrame
 ) -> None:
