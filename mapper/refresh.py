@@ -193,6 +193,7 @@ def _refresh(cfg: Config, store: Store, progress: bool) -> RefreshResult:
         raise
     status = "partial" if failures or counts["rejected"] else "ok"
     notes = {
+        "command": "refresh",
         "sources": per_source,
         "failures": failures,
         "rejected": rejected,

@@ -905,7 +905,10 @@ class Store:
             )
 
     def last_run(self) -> dict[str, Any] | None:
-        """The latest run that completed (``ok`` or ``partial``), or ``None``.
+        """The latest refresh that completed (``ok`` or ``partial``), or ``None``.
+
+        Runs whose notes name another ``command`` (``mapper run --store`` records
+        ``{"command": "run"}``) are not refreshes and are passed over.
 
         Returns
         -------
@@ -914,7 +917,9 @@ class Store:
         """
         row = self._db.execute(
             "SELECT run_id, started_at, finished_at, status FROM runs"
-            " WHERE status IN ('ok', 'partial') ORDER BY run_id DESC LIMIT 1"
+            " WHERE status IN ('ok', 'partial')"
+            " AND coalesce(json_extract(notes, '$.command'), 'refresh') = 'refresh'"
+            " ORDER BY run_id DESC LIMIT 1"
         ).fetchone()
         if row is None:
             return None

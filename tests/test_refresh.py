@@ -335,6 +335,17 @@ def test_run_can_keep_a_store(tmp_path: Path) -> None:
     )
     with Store(store_file) as store:
         assert store.runs()["added"].tolist() == [len(result.articles), 0]
+        assert store.last_run() is None  # runs of `mapper run` are not refreshes
+
+    # a refresh of that store reports what `mapper run` added since the last refresh
+    (tmp_path / "in").mkdir()
+    config = write_config(
+        tmp_path, '[[sources]]\nname = "desk"\nkind = "folder"\npath = "in"\n'
+    ).read_text()
+    (tmp_path / "mapper.toml").write_text(config.replace("mapper.sqlite", "kept.sqlite"))
+    first = refresh.refresh(tmp_path / "mapper.toml")
+    assert first.counts["added"] == 0 and first.places == set()
+    assert {c["claim_id"] for c in first.changelog["new_claims"]} == set(result.claims.index)
 
 
 def test_changes_layer_draws_changed_places_and_new_claims(
