@@ -666,7 +666,7 @@ def test_two_refreshes_at_once(tmp_path: Path) -> None:
     store_file = tmp_path / "mapper.sqlite"
     with subprocess.Popen(
         _mapper("refresh", "--config", str(config), "-q"),
-        env=_env(tmp_path, pause=0.5),
+        env=_env(tmp_path, pause=1.5),  # holds the lock for 4.5 s at least
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
