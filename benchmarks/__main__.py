@@ -11,7 +11,7 @@ import json
 import platform
 from pathlib import Path
 
-from benchmarks import extraction, gazetteer, map_budget
+from benchmarks import extraction, gazetteer, map_budget, refresh
 
 
 def main() -> None:
@@ -27,6 +27,7 @@ def main() -> None:
     results["gazetteer"] = gazetteer.run(quick=args.quick)
     results["extraction"] = extraction.run(quick=args.quick)
     results["map_budget"] = map_budget.run(quick=args.quick)
+    results["refresh"] = refresh.run(quick=args.quick)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"\nwritten to {args.out}")

@@ -22,6 +22,10 @@ class InputError(MapperError, ValueError):
     """An input file or table cannot be read as articles."""
 
 
+class RefreshLocked(MapperError):
+    """Another refresh of the same store holds its lock (``mapper refresh`` exits with 4)."""
+
+
 class GazetteerUnavailable(MapperError, OSError):
     """A gazetteer backend could not be reached or answered with an error."""
 

@@ -1,8 +1,9 @@
-"""Command line: ``mapper run``, ``mapper eval``, ``mapper gazetteer ...``, ``mapper overlay ...``.
+"""Command line: ``mapper run | refresh | eval | gazetteer ... | overlay ...``.
 
 Exit codes: 0 success; 1 an error of the mapper (one line; the traceback with ``-v``);
 2 bad usage; 3 the run completed but some inputs were rejected (listed on stderr and in
-``report.json``).
+``report.json``) or, for ``refresh``, some source failed (recorded, retried next time);
+4 ``refresh`` (or ``run --store``) found another refresh of the same store running.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mapper import settings
-from mapper._errors import ConfigurationError, MapperError
+from mapper._errors import ConfigurationError, MapperError, RefreshLocked
 
 if TYPE_CHECKING:
     from mapper.pipeline import RunResult
+    from mapper.refresh import RefreshResult
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REJECTED = 0, 1, 2, 3
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REJECTED, EXIT_LOCKED = 0, 1, 2, 3, 4
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 log = logging.getLogger("mapper")
 
@@ -32,7 +34,17 @@ _EPILOG_RUN = """examples:
   mapper run --gpkg --geojson-per-date --png 2024-09-01,2025-01-01,2025-04-01
   mapper run --changes 2024-09-01,2025-04-01
 
-exit codes: 0 ok, 1 error, 2 usage, 3 some inputs rejected (the rest was processed)"""
+exit codes: 0 ok, 1 error, 2 usage, 3 some inputs rejected (the rest was processed),
+  4 --store: a refresh of that store is running"""
+
+_EPILOG_REFRESH = """examples:
+  mapper refresh --config mapper.toml            # once (e.g. from cron)
+  mapper refresh --config mapper.toml --quiet --lock-timeout 60
+  mapper refresh --config mapper.toml --every 30m   # in-process; stops on SIGTERM/SIGINT
+
+exit codes: 0 ok, 1 error, 2 usage, 3 a source failed or inputs were rejected (recorded in
+  the run and retried next time; the rest was processed), 4 another refresh of the same
+  store is running (after waiting --lock-timeout seconds)"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -123,6 +135,47 @@ def _parser() -> argparse.ArgumentParser:
         "--tiles",
         default="default",
         help=f"background tiles: a folium tile name or 'none' (default: {settings.default_tiles})",
+    )
+    run.add_argument(
+        "--store",
+        type=Path,
+        metavar="FILE",
+        help="also keep the articles and claims in this SQLite store (what refresh uses)",
+    )
+    run.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="--store: wait this long for a refresh of the store to finish (default 0)",
+    )
+
+    refresh = commands.add_parser(
+        "refresh",
+        parents=[common],
+        help="fetch what is new from the configured sources and update the store and map",
+        description="Fetch what is new or changed in the sources of a TOML configuration, "
+        "extract only that, recompute the timelines of the places it touches, and rewrite "
+        "the outputs (map.html with a layer of changes, timeline.csv, changelog.json, "
+        "report.json, claims.csv/.geojson) atomically. A lock keeps two refreshes of the "
+        "same store from overlapping.",
+        epilog=_EPILOG_REFRESH,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    refresh.add_argument(
+        "--config", type=Path, required=True, metavar="FILE", help="the TOML configuration"
+    )
+    refresh.add_argument(
+        "--lock-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="wait this long for another refresh to finish (default: the config's "
+        "lock_timeout, else 0: exit at once with code 4)",
+    )
+    refresh.add_argument(
+        "--every",
+        metavar="DURATION",
+        help="refresh repeatedly, e.g. 30m, 1h, 90s; stop with SIGTERM or SIGINT",
     )
 
     evaluate = commands.add_parser(
@@ -281,6 +334,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args)
+        if args.command == "refresh":
+            return _refresh(args)
         if args.command == "eval":
             return _eval(args)
         if args.command == "overlay":
@@ -290,7 +345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.verbose:
             log.exception("failed")
         print(f"mapper: error: {err}", file=sys.stderr)
-        return EXIT_ERROR
+        return EXIT_LOCKED if isinstance(err, RefreshLocked) else EXIT_ERROR
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -325,6 +380,21 @@ def _run(args: argparse.Namespace) -> int:
     exported = _exports(args, result)
     for row in result.rejected.itertuples():
         print(f"rejected: {row.path}: {row.problem} (fix: {row.fix})", file=sys.stderr)
+    if args.store is not None:
+        from mapper.refresh import store_run
+
+        kept = store_run(
+            result.articles,
+            result.mentions,
+            result.claims,
+            args.store,
+            lock_timeout=args.lock_timeout,
+        )
+        if not args.quiet:
+            print(
+                f"store:    {args.store}: {kept['added']} added, {kept['changed']} changed, "
+                f"{kept['places']} place timelines updated"
+            )
     report = result.report
     if not args.quiet:
         m, c = report["mentions"], report["claims"]
@@ -374,6 +444,49 @@ def _exports(args: argparse.Namespace, result: RunResult) -> list[Path]:
             )
         )
     return written
+
+
+def _refresh(args: argparse.Namespace) -> int:
+    from mapper import refresh
+    from mapper.sources import load_config
+
+    progress = not args.quiet
+    if args.every:
+        every = refresh.parse_duration(args.every)
+        config = load_config(args.config)
+
+        def summary(result: RefreshResult) -> None:
+            if not args.quiet:
+                print(_refresh_summary(result), flush=True)
+
+        refresh.refresh_every(
+            config, every, lock_timeout=args.lock_timeout, progress=progress, on_result=summary
+        )
+        return EXIT_OK
+    result = refresh.refresh(args.config, lock_timeout=args.lock_timeout, progress=progress)
+    for failure in result.failures:
+        print(
+            f"failed: {failure['source']}: {failure['key']}: {failure['error']} "
+            "(retried next refresh)",
+            file=sys.stderr,
+        )
+    if not args.quiet:
+        print(_refresh_summary(result))
+    return EXIT_REJECTED if result.status == "partial" else EXIT_OK
+
+
+def _refresh_summary(result: RefreshResult) -> str:
+    counts, changelog = result.counts, result.changelog
+    outputs = ", ".join(str(p) for p in result.outputs[:1])
+    return (
+        f"refresh {result.run_id} {result.status}: {counts['added']} added, "
+        f"{counts['changed']} changed, {counts['rejected']} rejected, "
+        f"{len(result.failures)} failed\n"
+        f"changes:  {len(changelog['new_claims'])} new claims, "
+        f"{len(changelog['places_changed'])} places changed status, "
+        f"{len(result.places)} place timelines recomputed\n"
+        f"map:      {outputs}"
+    )
 
 
 def _eval(args: argparse.Namespace) -> int:

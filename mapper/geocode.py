@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 from shapely.geometry import Point
 
 from mapper import schema
@@ -41,11 +43,12 @@ def located_from_claims(claims: pd.DataFrame, *, mentions: pd.DataFrame) -> gpd.
     joined = claims.join(places, on=schema.MENTION_ID)
     resolved = joined["lat"].notna()
     joined["geocode_status"] = resolved.map({True: "resolved", False: "no_match"})
-    geometry = [
-        Point(lon, lat) if ok else Point()
-        for lon, lat, ok in zip(joined["lon"], joined["lat"], resolved, strict=True)
-    ]
-    located = gpd.GeoDataFrame(joined, geometry=geometry, crs="EPSG:4326")
+    geometry = np.full(len(joined), Point(), dtype=object)
+    ok = resolved.to_numpy(dtype=bool)
+    geometry[ok] = shapely.points(
+        joined["lon"].to_numpy(dtype=float)[ok], joined["lat"].to_numpy(dtype=float)[ok]
+    )
+    located = gpd.GeoDataFrame(joined, geometry=list(geometry), crs="EPSG:4326")
     unmatched = int((~resolved).sum())
     if unmatched:
         log.info("%s claim(s) about unresolved places are listed without a point", unmatched)

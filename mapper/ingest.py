@@ -43,6 +43,8 @@ TABLE_SUFFIXES = frozenset({".jsonl", ".ndjson", ".csv"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 SUFFIXES = TEXT_SUFFIXES | TABLE_SUFFIXES | HTML_SUFFIXES
 TABLE_COLUMNS = ("url", "published", "title", "text")
+MIN_PAGE_TEXT = 200
+"""Fewest characters of main text a fetched web page needs to count as an article."""
 
 _MONTH_DATE = re.compile(
     r"^(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+)?"
@@ -89,12 +91,7 @@ def articles_from_paths(
     >>> len(articles) >= 15, len(rejected)
     (True, 0)
     """
-    fallback = None
-    if assume_date is not None:
-        try:
-            fallback = _timestamp(assume_date)
-        except _Rejected as err:
-            raise ConfigurationError(f"--assume-date: {err.problem}; {err.fix}") from None
+    fallback = _fallback(assume_date)
     rows: dict[str, dict[str, Any]] = {}
     rejected: list[dict[str, str]] = []
     duplicates = 0
@@ -104,19 +101,116 @@ def articles_from_paths(
         except _Rejected as err:
             rejected.append({"path": str(path), "problem": err.problem, "fix": err.fix})
             continue
-        for where, record in records:
-            try:
-                row = _article(record, path, fallback)
-            except _Rejected as err:
-                rejected.append({"path": where, "problem": err.problem, "fix": err.fix})
-                continue
-            article_id = _article_id(row["url"], row["text"])
-            if article_id in rows:
-                duplicates += 1
-                continue
-            rows[article_id] = row
+        duplicates += _collect(
+            ((where, path, record) for where, record in records), fallback, rows, rejected
+        )
     if duplicates:
         log.info("skipped %s duplicate article(s)", duplicates)
+    return _frames(rows, rejected)
+
+
+def articles_from_pages(
+    pages: Iterable[tuple[str, str, dict[str, Any]]],
+    *,
+    assume_date: str | dt.date | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read articles from fetched web pages and feed entries.
+
+    Parameters
+    ----------
+    pages
+        ``(url, html, meta)`` triples: the address the page was fetched from, its HTML
+        (empty to use ``meta`` alone) and what is known of it already, such as a feed entry's
+        ``published``, ``title`` and ``source`` (these win over what the page says) and
+        ``text`` (used when the page has no article text). The article's ``url`` is always
+        the address given.
+    assume_date
+        Publication date for pages that carry none and have no default.
+
+    Returns
+    -------
+    articles : pandas.DataFrame
+        The articles frame (see :mod:`mapper.schema`), one row per distinct article.
+    rejected : pandas.DataFrame
+        One row per page that is not an article (``path`` is its URL), with the problem.
+
+    Examples
+    --------
+    >>> page = "<html><body><article><p>" + "Russian forces captured Sudzha. " * 20
+    >>> articles, rejected = articles_from_pages(
+    ...     [("https://example.test/1", page + "</p></article></body></html>", {}),
+    ...      ("https://example.test/2", "<html><body></body></html>", {})],
+    ...     assume_date="2024-08-06",
+    ... )
+    >>> list(articles["url"]), list(rejected["path"])
+    (['https://example.test/1'], ['https://example.test/2'])
+    """
+    fallback = _fallback(assume_date)
+    rows: dict[str, dict[str, Any]] = {}
+    rejected: list[dict[str, str]] = []
+    records = []
+    for url, page, meta in pages:
+        try:
+            found = _from_html(page) if page.strip() else {}
+        except _Rejected as err:
+            if not str(meta.get("text") or "").strip():
+                rejected.append({"path": url, "problem": err.problem, "fix": err.fix})
+                continue
+            found = {}
+        known = {k: v for k, v in meta.items() if v and k != "text"}
+        record = {"text": meta.get("text"), **{k: v for k, v in found.items() if v}, **known}
+        record["url"] = url
+        length = len(str(record.get("text") or "").strip())
+        if length < MIN_PAGE_TEXT:
+            rejected.append(
+                {
+                    "path": url,
+                    "problem": f"not an article: {length} characters of main text",
+                    "fix": "give the article page itself (a menu or index page has no report)",
+                }
+            )
+            continue
+        records.append((url, url, record))
+    duplicates = _collect(records, fallback, rows, rejected)
+    if duplicates:
+        log.info("skipped %s duplicate article(s)", duplicates)
+    return _frames(rows, rejected)
+
+
+def _fallback(assume_date: str | dt.date | None) -> pd.Timestamp | None:
+    if assume_date is None:
+        return None
+    try:
+        return _timestamp(assume_date)
+    except _Rejected as err:
+        raise ConfigurationError(f"--assume-date: {err.problem}; {err.fix}") from None
+
+
+def _collect(
+    records: Iterable[tuple[str, str | Path, dict[str, Any]]],
+    fallback: pd.Timestamp | None,
+    rows: dict[str, dict[str, Any]],
+    rejected: list[dict[str, str]],
+) -> int:
+    """Turn ``(where, path, record)`` into article rows by id; return the duplicates skipped."""
+    duplicates = 0
+    for where, path, record in records:
+        try:
+            row = _article(record, path, fallback)
+        except _Rejected as err:
+            rejected.append({"path": where, "problem": err.problem, "fix": err.fix})
+            continue
+        article_id = _article_id(row["url"], row["text"])
+        if article_id in rows:
+            duplicates += 1
+            continue
+        rows[article_id] = row
+    return duplicates
+
+
+def _frames(
+    rows: dict[str, dict[str, Any]], rejected: list[dict[str, str]]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     articles = pd.DataFrame.from_dict(rows, orient="index", columns=list(schema.ARTICLE_COLUMNS))
     articles.index.name = schema.ARTICLE_ID
     articles["published"] = pd.to_datetime(articles["published"], utc=True)
@@ -304,7 +398,9 @@ def _clean_markdown(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
-def _article(record: dict[str, Any], path: Path, fallback: pd.Timestamp | None) -> dict[str, Any]:
+def _article(
+    record: dict[str, Any], path: str | Path, fallback: pd.Timestamp | None
+) -> dict[str, Any]:
     if "_error" in record:
         raise _Rejected(record["_error"], "fix the row; the other rows were read")
     text = str(record.get("text") or "").strip()

@@ -593,24 +593,18 @@ def _changes_layer(
     timeline: gpd.GeoDataFrame, start: str | pd.Timestamp, end: str | pd.Timestamp
 ) -> folium.FeatureGroup:
     """Ring every place whose status on ``end`` differs from its status on ``start``."""
-    layer = folium.FeatureGroup(name=changes_layer_name(start, end), show=True)
-    for _, row in changes_between(timeline, start, end).iterrows():
-        before = row["before"] or "no status"
-        folium.CircleMarker(
-            location=[row.geometry.y, row.geometry.x],
-            radius=14,
-            color=COLOURS[row["after"]],
-            weight=3,
-            fill=False,
-            class_name=f"fm-change fm-change-{row['after']}",
-            popup=folium.Popup(
-                f'<div class="fm-popup"><b>{_text(row["place_name"])}</b> changed hands: '
-                f"{_text(before)} on {pd.Timestamp(start).date()}, {_text(row['after'])} on "
-                f"{pd.Timestamp(end).date()}</div>",
-                max_width=300,
-            ),
-        ).add_to(layer)
-    return layer
+    changed = changes_between(timeline, start, end)
+    frame = pd.DataFrame(
+        {
+            "place_name": changed["place_name"],
+            "before": changed["before"],
+            "after": changed["after"],
+            "lat": changed.geometry.y,
+            "lon": changed.geometry.x,
+        }
+    )
+    when = f"between {pd.Timestamp(start).date()} and {pd.Timestamp(end).date()}"
+    return changes_layer(frame, name=changes_layer_name(start, end), when=when)
 
 
 def _places_layer(timeline: gpd.GeoDataFrame, claims: gpd.GeoDataFrame) -> folium.FeatureGroup:
@@ -640,6 +634,113 @@ def _places_layer(timeline: gpd.GeoDataFrame, claims: gpd.GeoDataFrame) -> foliu
                 direction="right",
                 class_name="fm-label",
             ),
+        ).add_to(layer)
+    return layer
+
+
+CHANGES_LAYER = "Changes since the last refresh"
+# Popups of the changes layer are made here, as escaped HTML: its claims may not be among
+# the page's table of claims (a refreshed map draws only the latest ones).
+_BIND_POPUP = JsCode(
+    """
+    function (feature, layer) {
+        layer.bindPopup(feature.properties.popup, {maxWidth: 360});
+    }
+    """
+)
+
+_CHANGE_POINT = JsCode(
+    """
+    function (feature, latlng) {
+        var p = feature.properties;
+        if (p.kind === 'change') {
+            return L.circleMarker(latlng, {
+                radius: 15, weight: 3, dashArray: '4 4', color: p.colour, fill: false,
+                className: 'fm-change fm-change-' + p.after.replace(' ', '-')
+            }).bindTooltip(p.tooltip);
+        }
+        return L.circleMarker(latlng, {
+            radius: 5, weight: 1, color: '#000000', fillColor: p.colour, fillOpacity: 0.9,
+            className: 'fm-new-claim'
+        }).bindTooltip(p.tooltip);
+    }
+    """
+)
+
+
+def changes_layer(
+    changes: pd.DataFrame,
+    *,
+    new_claims: gpd.GeoDataFrame | None = None,
+    name: str = CHANGES_LAYER,
+    when: str = "since the last refresh",
+) -> folium.FeatureGroup:
+    """A map layer of places that changed status (ringed) and of new claims (dots).
+
+    Used for what a refresh changed, and for what changed hands between two chosen days
+    (``timeline_map(..., changes=(start, end))``). The layer is not on the time slider. It is
+    one GeoJSON layer, so thousands of changes cost little to draw.
+
+    Parameters
+    ----------
+    changes
+        One row per place whose status changed: ``place_name``, ``before``, ``after``
+        (``None`` where the place had, or has, no status), ``lat``, ``lon``.
+    new_claims
+        The located claims new since the last refresh; each gets a small marker.
+    name
+        The layer's name in the layer control.
+    when
+        When the changes happened, for the popups ("between 2024-09-01 and 2025-04-01").
+
+    Returns
+    -------
+    folium.FeatureGroup
+        Add it to the map (``layer.add_to(fmap)``).
+    """
+    features: list[dict[str, Any]] = []
+    for row in changes.to_dict(orient="records"):
+        lat, lon = row.get("lat"), row.get("lon")
+        if not isinstance(lat, int | float) or not isinstance(lon, int | float) or pd.isna(lat):
+            continue
+        before = row["before"] if isinstance(row["before"], str) else "no status"
+        after = row["after"] if isinstance(row["after"], str) else "no status"
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [float(lon), float(lat)]},
+                "properties": {
+                    "kind": "change",
+                    "after": after,
+                    "colour": COLOURS.get(after, COLOURS["none"]),
+                    "tooltip": html.escape(f"{row['place_name']}: {before} -> {after}"),
+                    "popup": f'<div class="fm-popup"><b>{_text(row["place_name"])}</b> changed '
+                    f"hands {_text(when)}: {_text(before)} to {_text(after)}</div>",
+                },
+            }
+        )
+    for _, claim in _mappable(new_claims).iterrows():
+        controller = claim["asserted_controller"]
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [claim.geometry.x, claim.geometry.y]},
+                "properties": {
+                    "kind": "claim",
+                    "colour": COLOURS[controller if isinstance(controller, str) else "none"],
+                    "tooltip": html.escape(
+                        f"new: {claim['place_name']}: {claim['action']} ({claim['side']})"
+                    ),
+                    "popup": claim_popup(claim),
+                },
+            }
+        )
+    layer = folium.FeatureGroup(name=name, show=True)
+    if features:
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": features},
+            point_to_layer=_CHANGE_POINT,
+            on_each_feature=_BIND_POPUP,
         ).add_to(layer)
     return layer
 
@@ -813,25 +914,27 @@ def _status_features(
 ) -> dict[str, Any]:
     features = []
     mapped = set(claims.index)
-    for (place_id, valid_from), row in timeline.iterrows():
-        until = end_ms if pd.isna(row["valid_to"]) else _ms(row["valid_to"])
+    columns = ["valid_to", "claim_ids", "controller", "place_name", "confidence", "geometry"]
+    # Columns zipped, not iterrows: a refreshed store draws tens of thousands of statuses.
+    rows = zip(timeline.index, *(timeline[c] for c in columns), strict=True)
+    for (place_id, valid_from), valid_to, claim_ids, controller, name, confidence, point in rows:
+        until = end_ms if pd.isna(valid_to) else _ms(valid_to)
         if until <= start_ms:
             continue
-        ids = [i for i in str(row["claim_ids"]).split(";") if i in mapped]
         features.append(
             {
                 "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [row.geometry.x, row.geometry.y]},
+                "geometry": {"type": "Point", "coordinates": [point.x, point.y]},
                 "properties": {
                     "start": max(_ms(valid_from), start_ms),
                     "end": until,
                     "place_id": str(place_id),
-                    "controller": row["controller"],
-                    "name": _plain(row["place_name"]),
+                    "controller": controller,
+                    "name": _plain(name),
                     "from": valid_from.date().isoformat(),
-                    "until": "" if pd.isna(row["valid_to"]) else row["valid_to"].date().isoformat(),
-                    "confidence": float(row["confidence"]),
-                    "claims": ids,
+                    "until": "" if pd.isna(valid_to) else valid_to.date().isoformat(),
+                    "confidence": float(confidence),
+                    "claims": [i for i in str(claim_ids).split(";") if i in mapped],
                 },
             }
         )
@@ -841,6 +944,36 @@ def _status_features(
 def _text(value: object) -> str:
     return html.escape(
         "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    )
+
+
+def _link(url: object) -> str:
+    if isinstance(url, str) and url.lower().startswith(("http://", "https://")):
+        return f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener">source</a>'
+    return ""
+
+
+def claim_popup(claim: pd.Series) -> str:
+    """The escaped HTML popup of one claim: who claims what, when, and the sentence behind it."""
+    controller = (
+        claim["asserted_controller"]
+        if isinstance(claim["asserted_controller"], str)
+        else "no control claimed"
+    )
+    negated = " <b>(denied in the same article)</b>" if claim["negated"] else ""
+    event = claim["event_date"].date().isoformat() if pd.notna(claim["event_date"]) else "undated"
+    rows = [
+        ("Place", claim["place_name"]),
+        ("Claimant", f"{claim['claimant']} ({claim['side']})"),
+        ("Action", claim["action"]),
+        ("Controller claimed", controller),
+        ("Event date", f"{event} ({claim['date_precision']})"),
+        ("Source", claim["source"]),
+    ]
+    table = "".join(f"<tr><th>{_text(k)}</th><td>{_text(v)}</td></tr>" for k, v in rows)
+    return (
+        f'<div class="fm-popup"><table>{table}</table>{negated}'
+        f"<blockquote>{_text(claim['evidence'])}</blockquote>{_link(claim['url'])}</div>"
     )
 
 

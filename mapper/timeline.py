@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from mapper import schema
@@ -77,21 +78,19 @@ def timeline_from_located(
     """
     schema.validate_located(located)
     rules = rules or Rules()
-    usable = located[
-        located["asserted_controller"].notna()
-        & ~located["negated"]
-        & located["event_date"].notna()
-        & (located["geocode_status"] == "resolved")
-    ].copy()
-    usable["weight"] = [_weight(c, rules) for _, c in usable.iterrows()]
+    usable = _usable(located)
+    usable["weight"] = _weights(usable, rules)
     regional = _whole_region_claims(usable)
+    lent_by_region: dict[object, pd.DataFrame] = {}
     rows: list[dict[str, object]] = []
     for place_id, claims in usable.sort_values("event_date").groupby(schema.PLACE_ID, sort=True):
         claims = _without_shadowed_coarse(claims)
         admin1 = claims["admin1"].iloc[0]
-        lent = regional[regional["place_name"] == admin1]
+        if admin1 not in lent_by_region:
+            lent = regional[regional["place_name"] == admin1]
+            lent_by_region[admin1] = lent.assign(weight=lent["weight"] * rules.region_weight)
+        lent = lent_by_region[admin1]
         if len(lent) and claims["place_kind"].iloc[0] != "oblast":
-            lent = lent.assign(weight=lent["weight"] * rules.region_weight)
             claims = pd.concat([claims, lent]).sort_values("event_date")
         rows.extend(_intervals(str(place_id), claims, rules))
     columns = [schema.PLACE_ID, schema.VALID_FROM, *schema.TIMELINE_COLUMNS]
@@ -105,15 +104,47 @@ def timeline_from_located(
     return timeline
 
 
-def _weight(claim: pd.Series, rules: Rules) -> float:
-    side, controller = claim["side"], claim["asserted_controller"]
-    if side not in schema.OPPONENT:
-        base = rules.observer_weight
-    elif controller == schema.OPPONENT[side]:
-        base = rules.admission_weight
-    else:
-        base = rules.belligerent_weight
-    return base * float(claim["confidence"])
+def _weights(claims: pd.DataFrame, rules: Rules) -> list[float]:
+    """Each claim's confidence times the weight of who makes it (rule 2)."""
+    weights = []
+    for side, controller, confidence in zip(
+        claims["side"], claims["asserted_controller"], claims["confidence"], strict=True
+    ):
+        if side not in schema.OPPONENT:
+            base = rules.observer_weight
+        elif controller == schema.OPPONENT[side]:
+            base = rules.admission_weight
+        else:
+            base = rules.belligerent_weight
+        weights.append(base * float(confidence))
+    return weights
+
+
+def whole_region_claims(located: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The claims of ``located`` that rule 3 lends to every place of their region.
+
+    Parameters
+    ----------
+    located
+        The located frame.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Those rows of ``located``: usable (rule 1) claims that a side holds a whole oblast.
+    """
+    schema.validate_located(located)
+    return _whole_region_claims(_usable(located))
+
+
+def _usable(located: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Rule 1: claims about control, not negated, dated, with a point."""
+    return located[
+        located["asserted_controller"].notna()
+        & ~located["negated"]
+        & located["event_date"].notna()
+        & (located["geocode_status"] == "resolved")
+    ].copy()
 
 
 def _whole_region_claims(claims: pd.DataFrame) -> pd.DataFrame:
@@ -124,33 +155,52 @@ def _whole_region_claims(claims: pd.DataFrame) -> pd.DataFrame:
 
 
 def _without_shadowed_coarse(claims: pd.DataFrame) -> pd.DataFrame:
-    precise = claims.loc[claims["date_precision"] == "day", "event_date"]
-    keep = []
-    for _, claim in claims.iterrows():
-        period = _PERIOD.get(claim["date_precision"])
-        if period is None:
-            keep.append(True)
-            continue
-        span = claim["event_date"].tz_localize(None).to_period(period)
-        keep.append(not any(d.tz_localize(None).to_period(period) == span for d in precise))
-    return claims[keep]
+    precision = claims["date_precision"]
+    if (precision == "day").all():
+        return claims
+    naive = claims["event_date"].dt.tz_localize(None)
+    precise = naive[precision == "day"]
+    drop = np.zeros(len(claims), dtype=bool)
+    for coarse, period in _PERIOD.items():
+        mask = (precision == coarse).to_numpy()
+        if mask.any():
+            spans = set(precise.dt.to_period(period))
+            drop[mask] = naive[mask].dt.to_period(period).isin(spans).to_numpy()
+    return claims[~drop]
 
 
-def _day_status(group: pd.DataFrame, rules: Rules) -> str:
-    weights = group.groupby("asserted_controller")["weight"].sum()
-    total = float(weights.sum())
-    top = str(weights.idxmax())
+def _day_status(weights: dict[str, float], rules: Rules) -> str:
+    """Rule 4: ``weights`` are the day's summed weights by controller, in name order."""
+    total = float(sum(weights.values()))
+    top = max(weights, key=weights.__getitem__)
     return top if total and weights[top] / total >= rules.majority else "contested"
+
+
+def _days(
+    claims: pd.DataFrame,
+) -> list[tuple[pd.Timestamp, dict[str, float], np.ndarray[tuple[int], np.dtype[np.intp]]]]:
+    """Per day in date order: summed weights by controller, and the rows of that day."""
+    sums = claims.groupby(["event_date", "asserted_controller"], sort=True)["weight"].sum()
+    by_day: dict[pd.Timestamp, dict[str, float]] = {}
+    for key, weight in zip(sums.index, sums.to_numpy(), strict=True):
+        day, controller = key
+        by_day.setdefault(day, {})[str(controller)] = float(weight)
+    codes, days = pd.factorize(claims["event_date"], sort=True)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.cumsum(np.bincount(codes, minlength=len(days)))[:-1]
+    return [
+        (day, by_day[day], rows) for day, rows in zip(days, np.split(order, bounds), strict=True)
+    ]
 
 
 def _intervals(place_id: str, claims: pd.DataFrame, rules: Rules) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
-    place = claims[claims[schema.PLACE_ID] == place_id].iloc[0]
-    for day, group in claims.groupby("event_date", sort=True):
-        status = _day_status(group, rules)
+    place = claims.iloc[int(np.argmax(claims[schema.PLACE_ID].to_numpy() == place_id))]
+    for day, weights, positions in _days(claims):
+        status = _day_status(weights, rules)
         if rows and rows[-1]["controller"] == status:
             current = rows[-1]
-            current["_claims"] = pd.concat([current["_claims"], group])  # type: ignore[list-item]
+            current["_claims"].append(positions)  # type: ignore[attr-defined]
             current["_last"] = day
             continue
         if rows:
@@ -163,20 +213,25 @@ def _intervals(place_id: str, claims: pd.DataFrame, rules: Rules) -> list[dict[s
                 "controller": status,
                 "valid_to": pd.NaT,
                 "geometry": place.geometry,
-                "_claims": group,
+                "_claims": [positions],
                 "_last": day,
             }
         )
     rows = _faded(rows, rules)
+    weight = claims["weight"].to_numpy(dtype=float)
+    confidences = claims["confidence"].to_numpy(dtype=float)
+    sides = claims["side"].to_numpy(dtype=object)
+    ids = claims.index.to_numpy(dtype=object)
     for row in rows:
-        behind = row.pop("_claims")
+        days = row.pop("_claims")
         row.pop("_last")
-        assert isinstance(behind, pd.DataFrame)
-        weights = behind["weight"].clip(lower=1e-9)
-        confidence = float((behind["confidence"] * weights).sum() / weights.sum())
+        assert isinstance(days, list)
+        behind = np.concatenate(days)
+        clipped = np.clip(weight[behind], 1e-9, None)
+        confidence = float((confidences[behind] * clipped).sum() / clipped.sum())
         row["n_claims"] = len(behind)
-        row["claim_ids"] = ";".join(dict.fromkeys(behind.index))
-        row["sides"] = ";".join(sorted(set(behind["side"])))
+        row["claim_ids"] = ";".join(dict.fromkeys(ids[behind]))
+        row["sides"] = ";".join(sorted(set(sides[behind])))
         row["confidence"] = round(
             confidence / 2 if row["controller"] in ("contested", "unknown") else confidence, 3
         )

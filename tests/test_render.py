@@ -104,8 +104,11 @@ def test_changes_layer_rings_what_changed_hands(sample_run: mapper.RunResult) ->
     )
     page = " ".join(fmap.get_root().render().split())
     assert mapper.render.changes_layer_name("2024-09-01", "2025-04-01") in page
-    assert page.count('"className": "fm-change fm-change-') == len(changed)
-    assert "<b>Sudzha</b> changed hands: UA on 2024-09-01, RU on 2025-04-01" in page
+    assert page.count('"kind": "change"') == len(changed)
+    # The popups are in the page's GeoJSON, where "<" is written \u003c.
+    assert (
+        "Sudzha\\u003c/b\\u003e changed hands between 2024-09-01 and 2025-04-01: UA to RU" in page
+    )
 
 
 def test_no_front_line_draws_no_front_layer(sample_run: mapper.RunResult) -> None:

@@ -323,3 +323,126 @@ def test_killed_writer_leaves_whole_batches(tmp_path: Path) -> None:
         schema.validate_claims(claims)
         assert not claims.index.has_duplicates
         assert claims.groupby("article_id").size().eq(per_article).all()
+
+
+def test_pending_articles_and_dirty_places(store: Store, sample: mapper.RunResult) -> None:
+    added, _ = store.add_articles(sample.articles)
+    assert list(store.pending_articles().index) == added
+    first = added[:5]
+    rows = sample.claims["article_id"].isin(first)
+    store.save_extraction(
+        first, sample.mentions[sample.mentions["article_id"].isin(first)], sample.claims[rows]
+    )
+    assert list(store.pending_articles().index) == added[5:]
+    assert store.dirty_places() == set(sample.claims.loc[rows, "place_id"].dropna())
+
+    # a changed article is pending again and its old places are dirty
+    store.splice_timeline(store.dirty_places(), sample.timeline.iloc[:0], pd.DataFrame())
+    assert store.dirty_places() == set()
+    edited = sample.articles.loc[first[:1]].copy()
+    edited["text"] += " More."
+    assert store.add_articles(edited) == ([], first[:1])
+    assert first[0] in store.pending_articles().index
+    old = sample.claims.loc[sample.claims["article_id"] == first[0], "place_id"].dropna()
+    assert store.dirty_places() == set(old)
+
+
+def test_stored_timeline_round_trip(filled: Store, sample: mapper.RunResult) -> None:
+    places = sample.located.groupby("place_id")[["place_kind", "admin1"]].first()
+    every = set(sample.timeline.index.get_level_values(0))
+    filled.splice_timeline(every, sample.timeline, places)
+    got = filled.timeline()
+    schema.validate_timeline(got)
+    expected = sample.timeline.sort_index()
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(got).drop(columns="geometry"),
+        pd.DataFrame(expected).drop(columns="geometry").astype(got.dtypes.drop("geometry")),
+        check_index_type=False,
+    )
+    assert got.geometry.geom_equals_exact(expected.geometry, 1e-9).all()
+    oblasts = set(places.loc[places["place_kind"] == "oblast", "admin1"])
+    inside = filled.timeline_places(oblasts)
+    assert inside and inside <= every
+    with pytest.raises(mapper.SchemaError, match="not in place_ids"):
+        filled.splice_timeline([], sample.timeline, places)
+    filled.splice_timeline(every, sample.timeline.iloc[:0], places)
+    assert filled.timeline().empty
+
+
+def test_fetch_state_keeps_validators_through_failures(store: Store) -> None:
+    from mapper.store import FetchState
+
+    url = "https://example.test/feed"
+    store.record_fetches([FetchState(url, "wire", etag='"v1"', content_hash="abc")])
+    store.record_fetches([FetchState(url, "wire", status="failed", error="HTTP 503")])
+    store.record_fetches([FetchState(url, "wire", status="failed", error="timed out")])
+    state = store.fetch_states([url, "https://example.test/other"])
+    assert list(state) == [url]
+    assert (state[url].status, state[url].failures, state[url].error) == ("failed", 2, "timed out")
+    assert state[url].etag == '"v1"'
+    assert [s.key for s in store.failed_fetches("wire")] == [url]
+    store.record_fetches([FetchState(url, "wire", etag='"v2"')])
+    state = store.fetch_states([url])
+    assert (state[url].status, state[url].failures, state[url].etag) == ("ok", 0, '"v2"')
+    assert store.failed_fetches("wire") == []
+
+
+def test_version_1_store_is_migrated(tmp_path: Path) -> None:
+    from mapper.store import MIGRATIONS
+
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    for statement in MIGRATIONS[0]:
+        db.execute(statement)
+    db.execute("PRAGMA user_version = 1")
+    for article in ("done", "todo"):
+        db.execute(
+            "INSERT INTO articles (article_id, content_hash, fetched_at) VALUES (?, 'h', 'now')",
+            (article,),
+        )
+    db.execute("INSERT INTO mentions (mention_id, article_id) VALUES ('done:0', 'done')")
+    db.execute(
+        "INSERT INTO claims (claim_id, article_id, place_id, negated) VALUES ('c', 'done', 'p', 0)"
+    )
+    db.commit()
+    db.close()
+    with Store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert list(store.pending_articles().index) == ["todo"]
+        assert store.dirty_places() == {"p"}
+
+
+def test_interrupted_runs_are_closed(store: Store) -> None:
+    killed = store.begin_run()
+    assert store.close_interrupted_runs() == [killed]
+    runs = store.runs()
+    assert runs.loc[killed, "status"] == "failed"
+    assert runs.loc[killed, "notes"] == {"interrupted": 1}
+    assert store.last_run() is None
+    done = store.begin_run()
+    store.finish_refresh(
+        done, status="ok", counts={"added": 2}, notes={}, published={"p": ("P", "UA")}
+    )
+    assert store.last_run()["run_id"] == done  # type: ignore[index]
+    assert store.published_status() == {"p": "UA"}
+    assert store.count("runs") == 2
+    with pytest.raises(mapper.ConfigurationError, match="no table"):
+        store.count("people")
+
+
+def test_narrow_read_for_the_timeline(filled: Store, sample: mapper.RunResult) -> None:
+    claims, found = filled.claims_for_timeline(None)
+    schema.validate_claims(claims)
+    schema.validate_mentions(found)
+    assert list(claims.index) == list(sample.claims.index)
+    assert claims["evidence"].isna().all()
+    located = mapper.located_from_claims(claims, mentions=found)
+    assert (located["geocode_status"] == sample.located["geocode_status"]).all()
+    assert located.geometry.geom_equals_exact(sample.located.geometry, 1e-9).all()
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(mapper.timeline_from_located(located)), pd.DataFrame(sample.timeline)
+    )
+    some = sample.claims["place_id"].dropna().iloc[:2].tolist()
+    narrow, _ = filled.claims_for_timeline(some, place_names=["Kursk Oblast"])
+    wanted = sample.claims["place_id"].isin(some) | (sample.claims["place_name"] == "Kursk Oblast")
+    assert set(narrow.index) == set(sample.claims.index[wanted])
