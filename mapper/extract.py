@@ -71,6 +71,7 @@ _SPEAKER_AFTER = re.compile(
 # "Kyiv has not confirmed it", "declined to say": no statement, so nobody to attribute to.
 _NOT_SAID = re.compile(r"(?:\bnot|n['’]t|\bnever|\bdeclined to|\brefused to)\s+(?:yet\s+)?$", re.I)
 _APPOSITION_WORDS = 6
+_DENIAL_REACH = 400  # characters, about two sentences
 _SAID_LAST = re.compile(
     r"\s*(?:[,.;:!?\"”)]|$|(?:on|in|at|late|early|last|this|yesterday|today|overnight)\b)"
 )
@@ -155,7 +156,8 @@ _DATE_WORD = re.compile(rf"(?:{_MONTHS}|{_DAYS}|\d)", re.IGNORECASE)
 # A national capital is a claim's place only as the target of a strike ("a drone attack on
 # Kyiv"); otherwise "Moscow said", "accused Kyiv" name the government, not the city.
 _STRUCK_CAPITAL = re.compile(
-    r"(?:\bon|\bat|\bstruck|\bhit|\btargeted|\btargeting|\bbombed|\bshelled|\bagainst)"
+    r"(?:\b(?:attacks?|strikes?|raids?|assaults?|bombardment|shelling|fire|missiles?|drones?)"
+    r"\s+(?:\w+\s+)?(?:on|at|against)|\bstruck|\bhit|\btargeted|\btargeting|\bbombed|\bshelled)"
     r"\s+(?:the\s+(?:city|capital)\s+of\s+|central\s+|downtown\s+)?$",
     re.IGNORECASE,
 )
@@ -1179,6 +1181,10 @@ def _link_denials(claims: list[_Claim]) -> None:
             and c.place is not None
             and (denial.place is None or _same_or_inside(c.place, denial.place))
         ]
+        if denial.place is None:
+            # A denial that names no place answers what is said around it, not a claim told
+            # paragraphs away ("reports of an encirclement were false").
+            opposing = [c for c in opposing if abs(denial.order - c.order) <= _DENIAL_REACH]
         earlier = [c for c in opposing if c.order < denial.order]
         dated_before = [c for c in opposing if c.order > denial.order and _before(c, denial)]
         targets = earlier or dated_before[:1]

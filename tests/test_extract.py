@@ -527,3 +527,14 @@ def test_a_speaker_reports_what_follows_it_unless_it_ends_the_clause(claims_of: 
         "said, with Pentagon officials citing clashes near Plekhovo.",
     )
     assert said["claimant"].tolist()[0] == "Kyiv"
+
+
+def test_a_capital_is_a_claims_place_only_when_struck(claims_of: Claims) -> None:
+    pressure = claims_of(
+        "2025-03-15",
+        "Ukraine's general staff said the reports were false and had been invented to put "
+        "political pressure on Kyiv.",
+    )
+    assert "Kyiv" not in set(pressure["place_name"])
+    struck = claims_of("2025-04-24", "Russia launched a massive missile attack on Kyiv overnight.")
+    assert [r[1:3] for r in rows(struck)] == [("attacked", "Kyiv")]
