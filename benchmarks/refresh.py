@@ -10,9 +10,9 @@ does, every settlement or city of a copy is one of 50 namesakes of the sample's 
 oblast carries thousands of claims, as the Kursk region does in real coverage.
 
 Each measurement starts from a copy of that store and times one :func:`mapper.refresh.refresh`
-of a folder source holding only the new articles (sample articles under new URLs), with
-``output.tables = false`` (the claim tables are exports of the whole store; their cost is
-given apart) and the default ``map_claims`` (1,000 markers). Figures are printed: seconds,
+of a folder source holding only the new articles (sample articles under new URLs), with the
+default outputs: ``output.tables = false`` (the claim tables are exports of the whole store;
+their cost is given apart) and ``map_claims`` 1,000 markers. Figures are printed: seconds,
 and the ratio to the 1-article refresh.
 
 Run it alone: ``python -m benchmarks.refresh [--articles 20000]``.

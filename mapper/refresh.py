@@ -14,8 +14,7 @@ A refresh (:func:`refresh`) does, in order:
    into the stored timeline, in one transaction;
 5. write the outputs from the store, each atomically (temporary file, then rename):
    ``map.html`` (with a layer of what changed), ``changelog.json``, ``report.json`` and,
-   unless ``output.tables = false``, ``timeline.csv``, ``claims.csv`` and
-   ``claims.geojson``;
+   with ``output.tables = true``, ``timeline.csv``, ``claims.csv`` and ``claims.geojson``;
 6. record the run (what each source read, added, rejected and why it failed) and the
    statuses published, which the next changelog compares with.
 

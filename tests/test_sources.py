@@ -79,7 +79,7 @@ def test_defaults(tmp_path: Path) -> None:
     config = load_config(_write(tmp_path, '[[sources]]\nname = "d"\nkind = "folder"\npath = "."'))
     assert config.store.name == "mapper.sqlite"
     assert config.lock_timeout == 0.0 and config.timeout is None and config.user_agent is None
-    assert config.output.tiles == "default" and config.output.tables
+    assert config.output.tiles == "default" and not config.output.tables
     assert config.output.map_claims == 1000
 
 
