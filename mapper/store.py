@@ -484,9 +484,7 @@ class Store:
         pandas.DataFrame
             The claims frame (see :mod:`mapper.schema`).
         """
-        frame = self._frame("claims", schema.CLAIM_ID, schema.CLAIM_COLUMNS, article_ids)
-        frame["negated"] = frame["negated"].astype(bool)
-        return frame
+        return self._frame("claims", schema.CLAIM_ID, schema.CLAIM_COLUMNS, article_ids)
 
     def places_of(self, article_ids: Iterable[str]) -> set[str]:
         """The place ids the claims of ``article_ids`` are about: what a refresh recomputes.
@@ -532,16 +530,11 @@ class Store:
         pandas.DataFrame
             The claims frame (see :mod:`mapper.schema`).
         """
-        frame = self._select(
-            "claims",
-            schema.CLAIM_ID,
-            schema.CLAIM_COLUMNS,
+        return self._claims_where(
             "WHERE place_id IN (SELECT value FROM json_each(?))"
             " OR place_name IN (SELECT value FROM json_each(?))",
             (json.dumps([str(i) for i in place_ids]), json.dumps([str(n) for n in place_names])),
         )
-        frame["negated"] = frame["negated"].astype(bool)
-        return frame
 
     def claims_for_timeline(
         self, place_ids: Iterable[str] | None, *, place_names: Iterable[str] = ()
@@ -591,7 +584,6 @@ class Store:
             if column not in claims.columns:
                 claims[column] = None
         claims = _typed(claims[list(schema.CLAIM_COLUMNS)])
-        claims["negated"] = claims["negated"].astype(bool)
         found = table[table["mention_id"].notna()].drop_duplicates("mention_id")
         mentions = pd.DataFrame(
             {c: found[f"m_{c}"].to_numpy() for c in place},
@@ -613,16 +605,11 @@ class Store:
         pandas.DataFrame
             The claims frame (see :mod:`mapper.schema`).
         """
-        frame = self._select(
-            "claims",
-            schema.CLAIM_ID,
-            schema.CLAIM_COLUMNS,
+        return self._claims_where(
             "WHERE claim_id IN (SELECT claim_id FROM claims"
             " ORDER BY event_date IS NULL, event_date DESC LIMIT ?)",
             (int(limit),),
         )
-        frame["negated"] = frame["negated"].astype(bool)
-        return frame
 
     def mentions_by_id(self, mention_ids: Iterable[str]) -> pd.DataFrame:
         """The stored mentions with the ids ``mention_ids``.
@@ -834,15 +821,10 @@ class Store:
         pandas.DataFrame
             The claims frame (see :mod:`mapper.schema`).
         """
-        frame = self._select(
-            "claims",
-            schema.CLAIM_ID,
-            schema.CLAIM_COLUMNS,
+        return self._claims_where(
             "WHERE article_id IN (SELECT article_id FROM articles WHERE fetched_at > ?)",
             (fetched_after or "",),
         )
-        frame["negated"] = frame["negated"].astype(bool)
-        return frame
 
     def close_interrupted_runs(self) -> list[int]:
         """Mark runs still ``running`` as failed (call it only while holding the refresh lock).
@@ -1000,6 +982,9 @@ class Store:
             table, index, columns, where, (json.dumps([str(i) for i in article_ids]),)
         )
 
+    def _claims_where(self, where: str, params: tuple[Any, ...]) -> pd.DataFrame:
+        return self._select("claims", schema.CLAIM_ID, schema.CLAIM_COLUMNS, where, params)
+
     def _select(
         self,
         table: str,
@@ -1023,7 +1008,9 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
             frame[column] = frame[column].astype("int64")
         elif column in _FLOATS:
             frame[column] = frame[column].astype("float64")
-        elif column not in ("negated", *RUN_COUNTS):
+        elif column == "negated":
+            frame[column] = frame[column].astype(bool)
+        elif column not in RUN_COUNTS:
             frame[column] = frame[column].astype(_TEXT_DTYPE)
     return frame
 
