@@ -97,6 +97,8 @@ def build_store(path: Path, count: int) -> dict[str, Any]:
             store.save_extraction(
                 keep, found[found["article_id"].isin(keep)], claims[claims["article_id"].isin(keep)]
             )
+        # extracted with today's overrides, lexicon and gazetteer, as a refresh would record
+        store.set_setting(refresh.INPUTS_KEY, refresh.extraction_inputs())
         filled = time.perf_counter() - start
         start = time.perf_counter()
         refresh.update_timeline(store)

@@ -121,15 +121,19 @@ def load(
     -------
     Lexicon
     """
-    folder = Path(settings.data_folder) / "lexicon"
+    found = user_files()
 
     def user(given: Path | None, name: str) -> Path | None:
-        if given is not None:
-            return Path(given)
-        path = folder / name
-        return path if path.is_file() else None
+        return Path(given) if given is not None else found.get(name)
 
     return _load(user(actors, "actors.csv"), user(actions, "actions.csv"), user(cues, "cues.csv"))
+
+
+def user_files() -> dict[str, Path]:
+    """The user's lexicon files in ``settings.data_folder / "lexicon"``, by file name."""
+    folder = Path(settings.data_folder) / "lexicon"
+    names = ("actors.csv", "actions.csv", "cues.csv")
+    return {name: folder / name for name in names if (folder / name).is_file()}
 
 
 @cache

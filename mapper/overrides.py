@@ -133,11 +133,19 @@ def load_overrides(path: str | Path | None = None) -> Overrides:
     """
     chosen = path or settings.overrides_file
     if chosen is None:
-        default = Path(settings.data_folder) / "overrides.csv"
-        return read_overrides(default) if default.exists() else Overrides()
+        default = overrides_path()
+        return read_overrides(default) if default is not None else Overrides()
     if not Path(chosen).is_file():
         raise ConfigurationError(f"no overrides file at {chosen}")
     return read_overrides(chosen)
+
+
+def overrides_path() -> Path | None:
+    """The overrides file in force: ``settings.overrides_file``, else the data folder's."""
+    if settings.overrides_file is not None:
+        return Path(settings.overrides_file)
+    default = Path(settings.data_folder) / "overrides.csv"
+    return default if default.exists() else None
 
 
 def _rule(row: dict[str, str]) -> Rule:

@@ -40,6 +40,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -47,10 +48,11 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from mapper import _lexicon, geocode, ingest, io, mentions, render, schema, timeline
 from mapper import extract as claims_stage
-from mapper import geocode, ingest, io, mentions, render, schema, timeline
 from mapper._errors import ConfigurationError, MapperError, RefreshLocked
-from mapper.overrides import load_overrides
+from mapper.gazetteer.imports import installed_layers
+from mapper.overrides import load_overrides, overrides_path
 from mapper.sources import Config, Fetched, Source, fetch, load_config
 from mapper.store import FetchState, Store
 
@@ -70,6 +72,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 PAUSE_ENV = "MAPPER_TEST_PAUSE_AFTER_SAVE"
+INPUTS_KEY = "extraction_inputs"
+"""The store setting that keeps :func:`extraction_inputs` of the last extraction."""
 BATCH = 10
 """Articles extracted and saved together (one transaction each batch)."""
 
@@ -287,8 +291,10 @@ def _failed(source: Source, err: Exception) -> Fetched:
 def extract_pending(store: Store, *, progress: bool = False, batch: int = BATCH) -> int:
     """Extract and save the stored articles whose extraction is missing or stale.
 
-    Each batch of ``batch`` articles is saved in one transaction; a kill loses at most the
-    batch in progress, which stays pending.
+    An article's extraction is stale when the article changed, or when what extraction reads
+    besides it changed (see :func:`extraction_inputs`): edited review overrides re-extract
+    every stored article once. Each batch of ``batch`` articles is saved in one transaction;
+    a kill loses at most the batch in progress, which stays pending.
 
     Parameters
     ----------
@@ -304,6 +310,11 @@ def extract_pending(store: Store, *, progress: bool = False, batch: int = BATCH)
     int
         The number of articles extracted.
     """
+    inputs = extraction_inputs()
+    if store.setting(INPUTS_KEY) != inputs:
+        stored = store.reextract_all(INPUTS_KEY, inputs)
+        if stored:
+            log.info("overrides, lexicon or gazetteer changed: re-extracting %d articles", stored)
     pending = store.pending_articles()
     if pending.empty:
         return 0
@@ -320,6 +331,26 @@ def extract_pending(store: Store, *, progress: bool = False, batch: int = BATCH)
                 time.sleep(pause)
     log.info("extracted %d articles", len(pending))
     return len(pending)
+
+
+def extraction_inputs() -> str:
+    """A fingerprint of what extraction reads besides the articles.
+
+    The mapper's version, the review overrides file, the user's lexicon files and the
+    installed gazetteer layers: when it changes, stored extractions are stale.
+
+    Returns
+    -------
+    str
+        A SHA-1 hex digest.
+    """
+    parts = [f"mapper {version('frontline-mapper')}"]
+    files = [("overrides", overrides_path()), *_lexicon.user_files().items()]
+    for name, path in files:
+        content = path.read_bytes() if path is not None and path.is_file() else b""
+        parts.append(f"{name} {hashlib.sha1(content).hexdigest()}")
+    parts += [f"layer {x.name} {x.priority} {x.imported_at}" for x in installed_layers()]
+    return hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()
 
 
 def located_from_store(store: Store, claims: pd.DataFrame) -> gpd.GeoDataFrame:

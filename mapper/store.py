@@ -154,6 +154,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             checked_at TEXT NOT NULL
         )""",
     ),
+    ("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",),
 )
 """Schema migrations in order: migration ``n`` (0-based) brings ``user_version`` to ``n + 1``."""
 
@@ -172,6 +173,7 @@ _TABLES = (
     "fetch_state",
     "published_status",
     "region_lending",
+    "settings",
 )
 
 _TIMES = ("published", "event_date", "started_at", "finished_at", "valid_from", "valid_to")
@@ -513,6 +515,29 @@ class Store:
         return self._select(
             "articles", schema.ARTICLE_ID, schema.ARTICLE_COLUMNS, f"WHERE {_PENDING}", ()
         )
+
+    def setting(self, key: str) -> str | None:
+        """A value the store keeps between runs (see :meth:`set_setting`)."""
+        row = self._db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_setting(self, key: str, value: str) -> None:
+        """Keep ``value`` under ``key``."""
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (key, value))
+
+    def reextract_all(self, key: str, value: str) -> int:
+        """Mark every stored article for extraction and keep ``value`` under ``key``, at once.
+
+        Returns
+        -------
+        int
+            How many articles are now pending.
+        """
+        with self._transaction() as db:
+            db.execute("UPDATE articles SET extracted_hash = NULL")
+            db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (key, value))
+        return self.count("articles")
 
     def count(self, table: str) -> int:
         """The number of rows of ``table`` (one of the store's tables)."""

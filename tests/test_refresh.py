@@ -766,3 +766,28 @@ def test_loop_runs_until_stopped(tmp_path: Path) -> None:
     assert refresh.refresh_every(config, 0.01, stop=stop, on_result=record) == 2
     assert seen == [1, 2]
     assert schema.ARTICLE_ID  # the module is importable next to the loop
+
+
+def test_edited_overrides_re_extract_every_stored_article(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(mapper.settings, "data_folder", tmp_path / "data")
+    (tmp_path / "data").mkdir()
+    config = folder_config(tmp_path, tables=False)
+    copy_articles(SAMPLE, tmp_path / "in", SAMPLE_FILES[:3])
+    first = refresh.refresh(config)
+    assert first.counts["added"] == 3
+    again = refresh.refresh(config)
+    with Store(tmp_path / "mapper.sqlite") as store:
+        assert store.runs().iloc[-1]["notes"]["extracted"] == 0
+        before = store.claims()
+    # A reviewer decides that "Sudzha" in these articles is not a place.
+    (tmp_path / "data" / "overrides.csv").write_text(
+        "surface,action\nSudzha,not_place\n", encoding="utf-8"
+    )
+    edited = refresh.refresh(config)
+    with Store(tmp_path / "mapper.sqlite") as store:
+        assert store.runs().iloc[-1]["notes"]["extracted"] == 3
+        after = store.claims()
+    assert "Sudzha" in set(before["place_name"]) and "Sudzha" not in set(after["place_name"])
+    assert again.status == edited.status == "ok"
