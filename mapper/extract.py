@@ -71,6 +71,7 @@ _SPEAKER_AFTER = re.compile(
 # "Kyiv has not confirmed it", "declined to say": no statement, so nobody to attribute to.
 _NOT_SAID = re.compile(r"(?:\bnot|n['’]t|\bnever|\bdeclined to|\brefused to)\s+(?:yet\s+)?$", re.I)
 _APPOSITION_WORDS = 6
+_CIRCUMSTANCE = re.compile(r"(?:[a-z]+ing|in|at|on|after|during|when|while)\b")
 _DENIAL_REACH = 400  # characters, about two sentences
 _SAID_LAST = re.compile(
     r"\s*(?:[,.;:!?\"”)]|$|(?:on|in|at|late|early|last|this|yesterday|today|overnight)\b)"
@@ -457,7 +458,10 @@ class _ArticleReader:
             ):
                 # "Ukraine's commander-in-chief, Oleksandr Syrskyi, said": the name and its
                 # apposition together; the first recognised actor in them gives the side.
+                # "Zelensky, speaking at a news conference in Kyiv, said": not a title.
                 named = [p.strip() for p in pieces if p.strip()][-2:]
+                if len(named) == 2 and _CIRCUMSTANCE.match(named[1]):
+                    named = named[:1]
                 fits = all(len(p.split()) <= 12 and not speech.search(p) for p in named)
                 left = ", ".join(named) if fits else ""
             left_start = start + before.rfind(left)

@@ -538,3 +538,16 @@ def test_a_capital_is_a_claims_place_only_when_struck(claims_of: Claims) -> None
     assert "Kyiv" not in set(pressure["place_name"])
     struck = claims_of("2025-04-24", "Russia launched a massive missile attack on Kyiv overnight.")
     assert [r[1:3] for r in rows(struck)] == [("attacked", "Kyiv")]
+
+
+def test_circumstances_are_not_part_of_the_speaker_and_breaking_in_is_an_advance(
+    claims_of: Claims,
+) -> None:
+    claims = claims_of(
+        "2025-03-14",
+        "Zelensky, speaking at a news conference in Kyiv, said Russian troops had broken into "
+        "Sudzha.",
+    )
+    assert [(c.claimant, c.action, c.place_name) for c in claims.itertuples()] == [
+        ("Zelensky", "advanced", "Sudzha")
+    ]
