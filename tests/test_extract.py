@@ -551,3 +551,20 @@ def test_circumstances_are_not_part_of_the_speaker_and_breaking_in_is_an_advance
     assert [(c.claimant, c.action, c.place_name) for c in claims.itertuples()] == [
         ("Zelensky", "advanced", "Sudzha")
     ]
+
+
+def test_footage_showing_troops_in_a_place_and_attackers_pushed_back(claims_of: Claims) -> None:
+    footage = claims_of(
+        "2025-03-14",
+        "Pro-Kremlin bloggers posted footage purportedly showing Russian paratroopers in the "
+        "centre of Sudzha.",
+    )
+    (claim,) = footage.itertuples()
+    assert (claim.side, claim.action, claim.place_name) == ("RU", "advanced", "Sudzha")
+    assert claim.confidence < 0.75  # "purportedly"
+    pushed = claims_of(
+        "2025-03-14",
+        "Ukraine's border guards said Russian groups tried to enter the village of Basivka but "
+        "were pushed back.",
+    )
+    assert [r[:5] for r in rows(pushed)] == [("UA", "repelled", "Basivka", "2025-03-14", "UA")]
