@@ -568,3 +568,15 @@ def test_footage_showing_troops_in_a_place_and_attackers_pushed_back(claims_of: 
         "were pushed back.",
     )
     assert [r[:5] for r in rows(pushed)] == [("UA", "repelled", "Basivka", "2025-03-14", "UA")]
+
+
+def test_a_place_said_to_be_still_contested_is_fought_over(claims_of: Claims) -> None:
+    claims = claims_of(
+        "2025-03-14",
+        "Russia said its forces had liberated Sverdlikovo, though Ukrainian officials said the "
+        "village was still contested.",
+    )
+    assert [r[:5] for r in rows(claims)] == [
+        ("RU", "liberated", "Sverdlikovo", "2025-03-14", "RU"),
+        ("UA", "fighting", "Sverdlikovo", "2025-03-14", "contested"),
+    ]
