@@ -57,6 +57,9 @@ _LIST_JOIN = re.compile(r"\s*(?:,|and|or|,\s*and)\s*")
 # "Guevo and Oleshnya, and that in the Belgorod region ...": a new clause, not a qualifier.
 _CLAUSE_WORD = re.compile(r"\b(?:but|that|which|while|whereas|where|who|when)\b")
 _SOFTMAX_SCALE = 4.0
+# Endings a shortened district or region adjective may have lost ("Korenev" for Korenevo,
+# Korenevsky); tried in this order after an unknown stem followed by "district" or "region".
+_DISTRICT_ENDINGS = ("o", "e", "a", "sky", "skiy", "skyi", "ski", "ka", "skaya")
 _LONE_VILLAGE = 0.5
 _TOWARDS = re.compile(r"\s+to\s+[A-ZА-Я]")
 _COUNTRY_POSSESSIVE = re.compile(r"(?:russia|ukraine)['’]s\s*$", re.I)
@@ -242,7 +245,12 @@ def find_names(
         consumed = last.end
         if any(_bare(words[k].text) in not_names for k in range(1, run)):
             continue  # a person ("Alexander Khinshtein"), not a place
-        if words.lower(run) not in org_after and cued(start):
+        inflected = _inflected_region(words, run, gazetteer)
+        if inflected is not None:
+            key, keyword = inflected
+            consumed = keyword.end
+            found.append(_found(text, first, keyword, gazetteer.lookup_key(key), _wanted_kind(key)))
+        elif words.lower(run) not in org_after and cued(start):
             found.append(_found(text, first, last, [], None))
     _apply_plural_keywords(found, text, gazetteer)
     _apply_city_cues(found, text, lexicon)
@@ -393,6 +401,25 @@ def _longest_match(
         if possessive or not (gazetteer.is_prefix(key) or key in extra.prefixes):
             break
     return best
+
+
+def _inflected_region(
+    words: _Words, run: int, gazetteer: LocalGazetteer
+) -> tuple[str, Token] | None:
+    """The district or region an unknown stem before "district" or "region" names, if any.
+
+    Reporting shortens and inflects the adjective of a district: "the Korenev district" is
+    the Korenevo (Korenevsky) district.
+    """
+    if not words.is_keyword(run):
+        return None
+    stem = " ".join(normalize_word(words[k].text) for k in range(run))
+    keyword = normalize_word(words[run].text)
+    for ending in _DISTRICT_ENDINGS:
+        key = f"{stem}{ending} {keyword}"
+        if key in gazetteer:
+            return key, words[run]
+    return None
 
 
 def _wanted_kind(key: str) -> str | None:

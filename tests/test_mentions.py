@@ -108,6 +108,15 @@ def test_an_unknown_reference_point_is_kept_as_a_place(
     assert found[["surface", "status"]].values.tolist() == [["Frobnikovka", "no_match"]]
 
 
+def test_a_shortened_district_adjective_is_the_district(
+    places: Callable[[str], pd.DataFrame],
+) -> None:
+    found = places("Fighting continued in the Korenev district, Russian bloggers said.")
+    assert found[["surface", "place_name"]].values.tolist() == [
+        ["Korenev district", "Korenevsky District"]
+    ]
+
+
 def test_offsets_point_at_the_surface(places: Callable[[str], pd.DataFrame]) -> None:
     text = "Russia's defence ministry said its troops had captured Gornal."
     found = places(text)
