@@ -63,23 +63,24 @@ _SHARED_BY = re.compile(
     r"\s+by\s+"
     r"(?P<np>[^,;.]+?)(?=\s+(?:that|appeared|appears|showed|shows|suggested)\b|[,;.]|$)"
 )
+# Words after which a clause that ended with a speaker or its verb goes on with when and
+# where it was said ("said on Thursday", "Ivan Ivanov told ...").
+_WHEN_SAID = "on|in|at|during|late|early|last|this|yesterday|today|overnight"
 _SPEAKER_AFTER = re.compile(
     r"\s+((?:the\s+)?[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,4})"
-    r"(?=\s*(?:[,;:.!?\"”(]|$)|\s+(?:on|in|at|during|late|early|last|this|yesterday|today"
-    r"|overnight|told|adding|who|while)\b)"
+    rf"(?=\s*(?:[,;:.!?\"”(]|$)|\s+(?:{_WHEN_SAID}|told|adding|who|while)\b)"
 )
 # "Kyiv has not confirmed it", "declined to say": no statement, so nobody to attribute to.
 _NOT_SAID = re.compile(r"(?:\bnot|n['’]t|\bnever|\bdeclined to|\brefused to)\s+(?:yet\s+)?$", re.I)
 _APPOSITION_WORDS = 6
 _CIRCUMSTANCE = re.compile(r"(?:[a-z]+ing|in|at|on|after|during|when|while)\b")
 _DENIAL_REACH = 400  # characters, about two sentences
-_SAID_LAST = re.compile(
-    r"\s*(?:[,.;:!?\"”)]|$|(?:on|in|at|late|early|last|this|yesterday|today|overnight)\b)"
-)
+_SAID_LAST = re.compile(rf"\s*(?:[,.;:!?\"”)]|$|(?:{_WHEN_SAID})\b)")
 _DESCRIBED = re.compile(r"\s+(?:under|held|controlled|of|it)\b")
 _TIME_REFERENCE = re.compile(r"\s+(?:started|began|begun|broke out)\b")
-_RELATIVE_OR_THAT = re.compile(r"\b(?:which|who|where|whose|that)\b", re.IGNORECASE)
-_RELATIVE = re.compile(r"\s*(?:which|who|where|whose)\b\s*", re.IGNORECASE)
+_RELATIVE_WORDS = "which|who|where|whose"
+_RELATIVE = re.compile(rf"\s*(?:{_RELATIVE_WORDS})\b\s*", re.IGNORECASE)
+_RELATIVE_OR_THAT = re.compile(rf"\b(?:{_RELATIVE_WORDS}|that)\b", re.IGNORECASE)
 _SIDE_NAMES = ("ukrain", "russia", "kyiv", "moscow")
 _PASSIVE_STARTS = ("was ", "were ", "been ", "being ")
 _CLAUSE_BOUNDARY = re.compile(r";|\b(?:(?:and|but)\s+that|but|while|whereas)\b")
@@ -313,7 +314,6 @@ class _ArticleReader:
             key=lambda hit: (hit[1], hit[1] - hit[2]),
         )
         self.recent_places: list[_Place] = []
-        self._sentence_triggers: list[_Trigger] = []
         self.claims_so_far: list[_Claim] = []
         self.word_starts = [m.start() for m in WORD_RE.finditer(self.text)]
         self.mention_starts = [m["start"] for m in mentions]
@@ -370,7 +370,6 @@ class _ArticleReader:
             None,
         )
         triggers = self._triggers(start, lower, attributions, splits)
-        self._sentence_triggers = triggers
         places = self._claim_places(in_sentence, triggers, attributions, start, lower)
         self._assign(places, triggers, splits, (start, end), attributions)
         _repelled_assaults(triggers)
@@ -968,7 +967,7 @@ class _ArticleReader:
                 lo = max([s for s in splits if s <= d.start], default=trigger.end)
                 return lo > trigger.end and bool(
                     _RELATIVE_OR_THAT.search(self.text, lo, d.start)
-                    or any(lo <= t.start < d.start for t in self._sentence_triggers)
+                    or any(lo <= hit[1] < d.start for hit in self.action_hits)
                 )
 
             pools += [[d for d in dates if not attached(d) and not own_predicate(d)]]

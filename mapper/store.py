@@ -524,7 +524,7 @@ class Store:
     def set_setting(self, key: str, value: str) -> None:
         """Keep ``value`` under ``key``."""
         with self._transaction() as db:
-            db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (key, value))
+            _put_setting(db, key, value)
 
     def reextract_all(self, key: str, value: str) -> int:
         """Mark every stored article for extraction and keep ``value`` under ``key``, at once.
@@ -536,7 +536,7 @@ class Store:
         """
         with self._transaction() as db:
             db.execute("UPDATE articles SET extracted_hash = NULL")
-            db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (key, value))
+            _put_setting(db, key, value)
         return self.count("articles")
 
     def count(self, table: str) -> int:
@@ -1022,6 +1022,10 @@ class Store:
         sql = f"SELECT {', '.join(_quote(c) for c in names)} FROM {table} {where}"
         rows = self._db.execute(sql + " ORDER BY rowid", params).fetchall()
         return _typed(pd.DataFrame.from_records(rows, columns=names).set_index(index))
+
+
+def _put_setting(db: sqlite3.Connection, key: str, value: str) -> None:
+    db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (key, value))
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
