@@ -307,8 +307,7 @@ class _ArticleReader:
         self.action_hits = sorted(
             (
                 (action, m.start(), m.end(), m.group())
-                for action, regex in lexicon.actions
-                for m in regex.finditer(self.lower)
+                for action, m in lexicon.action_matches(self.lower)
                 if word_start(self.lower, m.start())
             ),
             key=lambda hit: (hit[1], hit[1] - hit[2]),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -7,6 +8,8 @@ import pandas as pd
 import pytest
 
 import mapper
+from mapper._lexicon import Lexicon, load
+from mapper._text import lower_keeping_offsets
 
 Claims = Callable[[str, str], pd.DataFrame]
 
@@ -580,3 +583,43 @@ def test_a_place_said_to_be_still_contested_is_fought_over(claims_of: Claims) ->
         ("RU", "liberated", "Sverdlikovo", "2025-03-14", "RU"),
         ("UA", "fighting", "Sverdlikovo", "2025-03-14", "contested"),
     ]
+
+
+def each_regex_alone(lexicon: Lexicon, text: str) -> list[tuple[str, tuple[int, int]]]:
+    return [(a, m.span()) for a, regex in lexicon.actions for m in regex.finditer(text)]
+
+
+def test_action_phrases_are_found_as_each_regex_alone_finds_them() -> None:
+    bundled = load()
+    sample, _ = mapper.articles_from_paths([mapper.datasets.get_path("sample")])
+    for text in sample["text"]:
+        lower = lower_keeping_offsets(str(text))
+        found = [(a, m.span()) for a, m in bundled.action_matches(lower)]
+        assert found == each_regex_alone(bundled, lower)
+    # Optional, repeated and case-blind parts, look-arounds, matches inside words that hide
+    # later ones, white space other than a space, and a regex with no literal start.
+    patterns = [
+        r"(?:had |have )?left",
+        r"\blost (?:ground|the village)",
+        r"(?<!re)took",
+        r"ab(?:cd)+e",
+        r"(?i:fell) to",
+        r"x\ny z",
+        r"wait  on",
+        r"o(?:n|ne)",
+        r"\w+ back",
+    ]
+    tricky = Lexicon(
+        actors=(), actions=tuple(("advanced", re.compile(p)) for p in patterns), cues={}
+    )
+    texts = [
+        "they had left, have left; left. cleft",
+        "retook took, lost ground and lost the village",
+        "abcdcde abe FELL to Fell to fell to",
+        "a\nb x\ny z wait  on wait on",
+        "one done onion pushed them back",
+        "",
+    ]
+    for text in texts:
+        found = [(a, m.span()) for a, m in tricky.action_matches(text)]
+        assert found == each_regex_alone(tricky, text)
