@@ -10,7 +10,8 @@ from functools import lru_cache
 
 # Apostrophes and soft/hard signs are spelled, transliterated or dropped at will in reporting
 # (Kazach'ya, Kazachya, Казачья); folding them away makes all those spellings one key.
-_DROP = dict.fromkeys(map(ord, "'’ʼ`´‘ʹʺьъЬЪ"), None)
+DROPPED = frozenset("'’ʼ`´‘ʹʺьъЬЪ")
+_DROP = dict.fromkeys(map(ord, DROPPED), None)
 _SPACE = str.maketrans({"-": " ", "‐": " ", "–": " ", "—": " ", ".": " ", ",": " "})
 _KEYWORDS = {
     "region": "region",
@@ -85,6 +86,22 @@ def normalize_name(name: str) -> str:
 def normalize_word(word: str) -> str:
     """:func:`normalize_name` of one word, memoised: names repeat across a corpus."""
     return normalize_name(word)
+
+
+@lru_cache(maxsize=1024)
+def spellings(word: str) -> tuple[str, ...]:
+    """The words of a text that :func:`normalize_name` folds to this key word.
+
+    Examples
+    --------
+    >>> spellings("district")
+    ('district', 'districts', 'raion', 'raions', 'rayon', 'rayons')
+    >>> spellings("sudzha")
+    ('sudzha',)
+    """
+    if word not in _KEYWORDS.values():
+        return (word,)
+    return tuple(w for w in _KEYWORDS if normalize_name(w) == word)
 
 
 def keyword_of(word: str) -> str | None:

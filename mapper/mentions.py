@@ -20,6 +20,7 @@ Resolving
 
 from __future__ import annotations
 
+import heapq
 import logging
 import math
 import re
@@ -32,6 +33,7 @@ from mapper import schema, settings
 from mapper._dates import MONTH_ABBREVIATIONS, MONTH_NAMES, WEEKDAY_NAMES
 from mapper._errors import ConfigurationError, GazetteerUnavailable
 from mapper._lexicon import Lexicon, load
+from mapper._matching import Folded, Found, NameMatcher, fold
 from mapper._text import (
     Token,
     keyword_of,
@@ -50,10 +52,12 @@ _PREVIOUS_WORD = re.compile(r"([\w'’]+)\.?\s*$")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 # Words of one name are joined by spaces or a hyphen, never by a blank line.
 _GAP = re.compile(r"(?:[ \t\u00a0\-‐–]|\n(?![ \t]*\n))+")
-_CAPITALISED = re.compile(
-    r"(?<![\w'’])[A-ZÀ-ÖØ-ÞĀĆČĎĐĒĘĚĞĪŁŃŇŌŐŒŘŚŠŞŤŪŮŰŸŹŻŽА-ЯЁЄІЇҐЎ][^\W_]*(?:['’][^\W_]+)*"
-)
+# The capital letters a name may begin with, Latin and Cyrillic.
+_CAPITAL_CLASS = "A-ZÀ-ÖØ-ÞĀĆČĎĐĒĘĚĞĪŁŃŇŌŐŒŘŚŠŞŤŪŮŰŸŹŻŽА-ЯЁЄІЇҐЎ"
+_CAPITALS = frozenset(c for c in map(chr, range(0x500)) if re.match(f"[{_CAPITAL_CLASS}]", c))
 _LIST_JOIN = re.compile(r"\s*(?:,|and|or|,\s*and)\s*")
+_AFTER_CUE = re.compile(rf"[^\W_]+[\s,]+(?:(?i:the)[\s,]+)?(?=[{_CAPITAL_CLASS}])")
+_LISTED = re.compile(rf"{_LIST_JOIN.pattern}(?<![\w'’])(?=[{_CAPITAL_CLASS}])")
 # "Guevo and Oleshnya, and that in the Belgorod region ...": a new clause, not a qualifier.
 _CLAUSE_WORD = re.compile(r"\b(?:but|that|which|while|whereas|where|who|when)\b")
 _SOFTMAX_SCALE = 4.0
@@ -194,16 +198,18 @@ def find_names(
     Gazetteer names are found wherever they stand. A capitalised name the gazetteer does not
     know is kept as an unknown place (no candidates) when the words before it say a place
     follows ("near X", "the village of X", "captured X", "including X") or when it is listed
-    with a known place. Only capitalised words are looked at, each against the gazetteer's
-    name prefixes, so the cost grows with the names in a text rather than its length. Names
-    that review overrides speak of are found too.
+    with a known place. The names of the gazetteer and of review overrides are found in one
+    pass over the text (:mod:`mapper._matching`) and the place cues by one regex, so the rules
+    below run only where a name or a cue stands.
     """
     extra = overrides or Overrides()
     org_after = set(lexicon.cues.get("org_after", ()))
     titles = set(lexicon.cues.get("title", ()))
     not_names = _not_names(lexicon)
-    # "north of X", "5 km from X": a reference point is a place too, if not a claim's.
-    cues = frozenset(lexicon.cues.get("place_before", ()) + lexicon.cues.get("reference", ()))
+    cues = _place_cues(lexicon)
+    folded = fold(text)
+    names = _names_in(folded, gazetteer, extra)
+    starts = sorted({*names, *_cued_starts(folded, cues)})
     found: list[_Found] = []
     consumed = 0
 
@@ -213,31 +219,36 @@ def find_names(
         before = _words_before(text, start)
         return any(" ".join(before[-n:]) in cues for n in (1, 2, 3, 4) if len(before) >= n)
 
-    for cap in _CAPITALISED.finditer(text):
-        start = cap.start()
-        if start < consumed:
+    def add(name: _Found) -> None:
+        found.append(name)
+        # The next capitalised word may be listed with it: "Sudzha and Malaya Loknya".
+        listed = _LISTED.match(text, name.end)
+        if listed is not None:
+            heapq.heappush(starts, listed.end())
+
+    last_start = -1
+    while starts:
+        start = heapq.heappop(starts)
+        if start == last_start or start < consumed:
             continue
-        # Fast path: most capitalised words start no known name and follow no place cue.
-        first_key = _first_key(cap.group())
-        known = gazetteer.starts_name(first_key) or first_key in extra.first_words
-        if not known and not cued(start):
+        last_start = start
+        known = names.get(start)
+        if known is None and not cued(start):
             continue
         words = _Words(text, start)
-        match = _longest_match(words, gazetteer, extra) if known else None
         first = words[0]
-        if match is None and _bare(first.text) in not_names:
+        key, length = _joined(known, words)
+        if key is None and _bare(first.text) in not_names:
             consumed = first.end
             continue
         previous = _previous_word(text, start)
         if previous in titles or _tail_of_a_name(text, start, consumed, previous, not_names):
             consumed = words[words.capitalised_run() - 1].end
             continue
-        if match is not None and not _runs_on(words, match[0], not_names):
-            length, key = match
+        if key is not None and not _runs_on(words, length, not_names):
             last = words[length - 1]
             if words.lower(length) not in org_after or keyword_of(last.text):
-                candidates = gazetteer.lookup_key(key)
-                found.append(_found(text, first, last, candidates, _wanted_kind(key)))
+                add(_found(text, first, last, gazetteer.lookup_key(key), _wanted_kind(key)))
             consumed = last.end
             continue
         run = words.capitalised_run()
@@ -249,17 +260,56 @@ def find_names(
         if inflected is not None:
             key, keyword = inflected
             consumed = keyword.end
-            found.append(_found(text, first, keyword, gazetteer.lookup_key(key), _wanted_kind(key)))
+            add(_found(text, first, keyword, gazetteer.lookup_key(key), _wanted_kind(key)))
         elif words.lower(run) not in org_after and cued(start):
-            found.append(_found(text, first, last, [], None))
+            add(_found(text, first, last, [], None))
     _apply_plural_keywords(found, text, gazetteer)
     _apply_city_cues(found, text, lexicon)
     return found
 
 
-@lru_cache(maxsize=65_536)
-def _first_key(word: str) -> str:
-    return normalize_word(word[:-2] if word.endswith(_POSSESSIVE) else word)
+def _names_in(text: Folded, gazetteer: LocalGazetteer, overrides: Overrides) -> dict[int, Found]:
+    """The known names of a text by start: the gazetteer's, and the overrides' surfaces."""
+    names = gazetteer.matcher.scan(text, _CAPITALS)
+    if not overrides.matcher.empty:
+        for start, found in overrides.matcher.scan(text, _CAPITALS).items():
+            if found[0] is None:
+                names.setdefault(start, found)
+            elif found[1] >= names.get(start, (None, 0, None))[1]:
+                names[start] = (*found[:2], names.get(start))
+    return names
+
+
+def _joined(known: Found | None, words: _Words) -> tuple[str | None, int]:
+    """The longest name found at a word whose words stand joined by spaces or hyphens."""
+    if known is None:
+        return None, 0
+    found: Found | None = known
+    while found is not None:
+        key, length, shorter = found
+        if key is not None and words.available(length - 1):
+            return key, length
+        found = shorter
+    return None, 1
+
+
+def _cued_starts(text: Folded, cues: frozenset[str]) -> list[int]:
+    """Where a capitalised word follows the last word of a place cue (``cued`` then checks)."""
+    return [
+        after.end()
+        for start in _cue_matcher(cues).scan(text)
+        if (after := _AFTER_CUE.match(text.text, start)) is not None
+    ]
+
+
+def _place_cues(lexicon: Lexicon) -> frozenset[str]:
+    # "north of X", "5 km from X": a reference point is a place too, if not a claim's.
+    return frozenset(lexicon.cues.get("place_before", ()) + lexicon.cues.get("reference", ()))
+
+
+@cache
+def _cue_matcher(cues: frozenset[str]) -> NameMatcher:
+    return NameMatcher({cue.split()[-1] for cue in cues})
 
 
 def _words_before(text: str, start: int) -> list[str]:
@@ -382,25 +432,6 @@ def _found(
 ) -> _Found:
     end = last.end - 2 if last.text.endswith(("'s", "’s")) else last.end
     return _Found(first.start, end, text[first.start : end], candidates, want)
-
-
-def _longest_match(
-    words: _Words, gazetteer: LocalGazetteer, extra: Overrides
-) -> tuple[int, str] | None:
-    parts: list[str] = []
-    best = None
-    for k in range(gazetteer.max_words):
-        if k and not words.available(k):
-            break
-        word = words[k].text
-        possessive = word.endswith(("'s", "’s"))
-        parts.append(normalize_word(word[:-2] if possessive else word))
-        key = " ".join(parts)
-        if key in gazetteer or key in extra.keys:
-            best = (k + 1, key)
-        if possessive or not (gazetteer.is_prefix(key) or key in extra.prefixes):
-            break
-    return best
 
 
 def _inflected_region(

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from mapper import settings
 from mapper._errors import ConfigurationError
+from mapper._matching import NameMatcher
 from mapper._text import normalize_name
 
 COLUMNS = ("surface", "action", "place_id", "name", "lat", "lon", "kind", "country", "region",
@@ -77,9 +78,8 @@ class Overrides:
         for kept in self.rules.values():
             kept.sort(key=lambda r: -r.specificity)
         self.keys = frozenset(self.rules)
-        words = [key.split() for key in self.rules]
-        self.first_words = frozenset(w[0] for w in words if w)
-        self.prefixes = frozenset(" ".join(w[:n]) for w in words for n in range(1, len(w)))
+        # Surfaces no gazetteer knows are found in texts all the same.
+        self.matcher = NameMatcher(self.keys)
 
     def __len__(self) -> int:
         return sum(len(r) for r in self.rules.values())

@@ -149,3 +149,22 @@ def test_namesakes_at_equal_distance_support_without_error() -> None:
     )
     assert 0 < support < 1
     assert why == "11 km from Popovka (one of 2)"
+
+
+def test_names_next_to_any_character(places: Callable[[str], pd.DataFrame]) -> None:
+    found = places("🇷🇺Sudzha, «Gornal» and Kazach’ya Loknya in the Kursk Province; U.S. officials.")
+    assert found["place_name"].tolist() == ["Sudzha", "Gornal", "Kazachya Loknya", "Kursk Oblast"]
+    text = "🇷🇺Sudzha, «Gornal» and Kazach’ya Loknya in the Kursk Province; U.S. officials."
+    assert [text[s:e] for s, e in zip(found["start"], found["end"], strict=True)] == [
+        "Sudzha",
+        "Gornal",
+        "Kazach’ya Loknya",
+        "Kursk Province",
+    ]
+
+
+def test_words_of_a_name_are_joined_by_a_space_or_hyphen(
+    places: Callable[[str], pd.DataFrame],
+) -> None:
+    assert places("Kazachya-Loknya was shelled.")["place_name"].tolist() == ["Kazachya Loknya"]
+    assert "Kazachya Loknya" not in places("Kazachya. Loknya was shelled.")["place_name"].tolist()

@@ -1,0 +1,184 @@
+"""Every occurrence of a set of place names in a text, found in one pass.
+
+Names are indexed under :func:`mapper._text.normalize_name` keys. Rather than folding each
+word of a text and asking a dictionary (Python work per word), the whole text is folded at
+once the same way (case, diacritics, apostrophes and soft signs; every other character that
+is not a letter or digit becomes a space) and an Aho-Corasick automaton (pyahocorasick, in C)
+reports every key standing between two spaces. Python then only touches the names found.
+
+The fold keeps a map back to the text's own offsets: a possessive "'s" becomes two spaces,
+and the few characters that fold to no character or to several are recorded as they are met.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import product
+
+import ahocorasick
+
+from mapper._text import DROPPED, spellings
+
+# "Russia's" is the key "russia": the possessive ends the word, like a space would.
+_POSSESSIVE = re.compile(r"['’]s(?![^\W_]|['’][^\W_])")
+# Characters folded ahead of time: Latin, Cyrillic, combining marks, punctuation; any other
+# character is added to the table the first time a text has it.
+_PRESET = (
+    range(0x0000, 0x0250),
+    range(0x0300, 0x0370),
+    range(0x0400, 0x0530),
+    range(0x2000, 0x2070),
+)
+
+
+def _fold_char(char: str) -> str:
+    """One character as :func:`normalize_name` leaves it inside a word."""
+    if char in DROPPED or unicodedata.combining(char):
+        return ""
+    if not char.isalnum():
+        return " "
+    decomposed = unicodedata.normalize("NFKD", char.casefold().replace("ё", "е"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c) and c not in DROPPED)
+
+
+class _Fold:
+    """The translation table and the characters that change length, grown as texts need."""
+
+    def __init__(self) -> None:
+        self.table: dict[int, str] = {}
+        self.uneven: re.Pattern[str] = re.compile(r"(?!x)x")
+        self._add(chr(code) for block in _PRESET for code in block)
+
+    def _add(self, chars: Iterable[str]) -> None:
+        self.table.update((ord(c), _fold_char(c)) for c in chars)
+        uneven = sorted(chr(k) for k, v in self.table.items() if len(v) != 1)
+        self.uneven = re.compile("[" + "".join(re.escape(c) for c in uneven) + "]")
+
+    def __call__(self, text: str) -> Folded:
+        if not text.isascii():
+            unseen = {c for c in set(text) if ord(c) not in self.table}
+            if unseen:
+                self._add(unseen)
+        possessive_free = _POSSESSIVE.sub("  ", text) if "'" in text or "’" in text else text
+        marks: list[int] = []
+        shifts: list[int] = []
+        total = 0
+        for match in self.uneven.finditer(possessive_free):
+            total += 1 - len(self.table[ord(match.group())])
+            marks.append(match.end() - total)
+            shifts.append(total)
+        return Folded(text, f" {possessive_free.translate(self.table)} ", marks, shifts)
+
+
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """A text folded for matching, between two spaces, with the way back to its offsets.
+
+    Attributes
+    ----------
+    text
+        The text as written.
+    padded
+        The folded text with a space before and after.
+    marks, shifts
+        From folded offset ``marks[i]`` on, the text's offset is ``shifts[i]`` further.
+    """
+
+    text: str
+    padded: str
+    marks: list[int]
+    shifts: list[int]
+
+    def offset(self, position: int) -> int:
+        """The text's offset of an offset into the folded text (not the padded one)."""
+        if not self.marks:
+            return position
+        passed = bisect_right(self.marks, position)
+        return position + (self.shifts[passed - 1] if passed else 0)
+
+
+fold = _Fold()
+"""Fold a text: ``fold(text)`` gives its :class:`Folded` form."""
+# A name found: its key (None for a word that only begins names), its number of words, and
+# the next shorter name found at the same start.
+Found = tuple[str | None, int, "Found | None"]
+
+
+class NameMatcher:
+    """An automaton over normalised name keys and the first words of those keys.
+
+    Parameters
+    ----------
+    keys
+        Keys as :func:`mapper._text.normalize_name` gives them.
+
+    Examples
+    --------
+    >>> matcher = NameMatcher(["kazachya loknya", "kursk region", "kursk", "novaya sorochina"])
+    >>> found = matcher.scan(fold("Near Kazach'ya Loknya, Kursk Oblast's and Novaya Zemlya."))
+    >>> found[5]
+    ('kazachya loknya', 2, (None, 1, None))
+    >>> found[23], found[42]
+    (('kursk region', 2, ('kursk', 1, None)), (None, 1, None))
+    """
+
+    def __init__(self, keys: Iterable[str]) -> None:
+        self._automaton = ahocorasick.Automaton()
+        first_words: set[str] = set()
+        for key in keys:
+            words = key.split(" ")
+            first_words.add(words[0])
+            for spelling in _spellings(words):
+                self._automaton.add_word(f" {spelling} ", (key, len(words), len(spelling) + 2))
+        for word in first_words:
+            # A word that only begins longer names: worth a look, but no name of its own.
+            if not self._automaton.exists(f" {word} "):
+                self._automaton.add_word(f" {word} ", (None, 1, len(word) + 2))
+        self.empty = not first_words
+        if not self.empty:
+            self._automaton.make_automaton()
+
+    def scan(self, text: Folded, first_chars: frozenset[str] | None = None) -> dict[int, Found]:
+        """Find the names of a folded text by the offset of their first word.
+
+        Parameters
+        ----------
+        text
+            The text, folded by :data:`fold`.
+        first_chars
+            When given, only words that begin with one of these characters are reported.
+
+        Returns
+        -------
+        dict
+            ``{start: (key, words, shorter)}``: the longest name beginning at ``start`` of the
+            text as written, its number of words and the next shorter name found there (or
+            ``None``); ``key`` is ``None`` where the word only begins names that do not
+            follow. The fold joins words across any one character that is not a letter or
+            digit ("U.S." holds the key "u s"), so a caller that needs the words to be joined
+            by a space or hyphen checks and takes a shorter name where they are not.
+        """
+        if self.empty:
+            return {}
+        written = text.text
+        found: dict[int, Found] = {}
+        for end, (key, words, length) in self._automaton.iter(text.padded):
+            # The spelling and its two spaces end at ``end`` of the padded text, so its
+            # first letter stands at ``end - length + 1`` of the folded one.
+            start = text.offset(end - length + 1)
+            if first_chars is None or (
+                written[start] in first_chars and not (start and written[start - 1] in "'’")
+            ):
+                # Hits come in order of their end: a longer name from the same start comes
+                # later and keeps the shorter one behind it.
+                found[start] = (key, words, found.get(start))
+        return found
+
+
+def _spellings(words: list[str]) -> Iterable[str]:
+    """The folded spellings of a key: each region or district word in all its synonyms."""
+    return (" ".join(choice) for choice in product(*map(spellings, words)))
