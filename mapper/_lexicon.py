@@ -41,11 +41,23 @@ class Lexicon:
 
     def cue_regex(self, kind: str) -> re.Pattern[str]:
         """A regex matching any cue of ``kind`` as whole words (case-insensitive)."""
-        return _cue_regex(self.cues.get(kind, ()))
+        return self._cue_regex(kind, ignore_case=True)
 
     def lower_cue_regex(self, kind: str) -> re.Pattern[str]:
         """Like :meth:`cue_regex`, case-sensitive, for text already in lower case (faster)."""
-        return _cue_regex(self.cues.get(kind, ()), ignore_case=False)
+        return self._cue_regex(kind, ignore_case=False)
+
+    def _cue_regex(self, kind: str, *, ignore_case: bool) -> re.Pattern[str]:
+        # Asked for in inner loops: looked up by kind, not by hashing all the phrases each time.
+        regex = self._cue_regexes.get((kind, ignore_case))
+        if regex is None:
+            regex = _cue_regex(self.cues.get(kind, ()), ignore_case=ignore_case)
+            self._cue_regexes[kind, ignore_case] = regex
+        return regex
+
+    @cached_property
+    def _cue_regexes(self) -> dict[tuple[str, bool], re.Pattern[str]]:
+        return {}
 
     def action_matches(self, text: str) -> Iterator[tuple[str, re.Match[str]]]:
         """Every match of every action regex in ``text``, as each one's ``finditer`` finds it.

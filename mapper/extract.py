@@ -37,10 +37,10 @@ import hashlib
 import logging
 import math
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import pandas as pd
@@ -86,6 +86,10 @@ _PASSIVE_STARTS = ("was ", "were ", "been ", "being ")
 _CLAUSE_BOUNDARY = re.compile(r";|\b(?:(?:and|but)\s+that|but|while|whereas)\b")
 # A quote closes just before the speaker: "...," the ministry said.
 _QUOTE_END = re.compile(r"[\"”],?\s*$")
+_QUOTE_COMMA_END = re.compile(r"[\"”]\s*,\s*$")
+_AND_END = re.compile(r"\band$")
+_AND = re.compile(r"\s+and\s+")
+_DEFINITE = re.compile(r"the\s+([a-z][a-z ]*)")
 _PASSIVE_BEFORE = re.compile(r"(?:\b(?:was|were|been|being|is|are|be|got)\s+(?:\w+ly\s+)?)$")
 _SIDE_WORD = re.compile(
     r"\b(?P<who>ukrainian|ukraine['’]s|ukraine|kyiv['’]s|kyiv|russian|russia['’]s|russia|"
@@ -165,6 +169,17 @@ _STRUCK_CAPITAL = re.compile(
 )
 _DATELINE = re.compile(r"^\s*[A-Z][A-Z .'’-]+,\s+(?P<date>[A-Z][a-z]+\.?\s+\d{1,2})\b")
 _ROLE_WORDS = ("forces", "troops", "units", "army", "soldiers")
+_ROLE_AFTER = re.compile(
+    r"['’]s\s+(?:\w+\s+)?(?:" + "|".join(_ROLE_WORDS) + r"|government|officials)"
+)
+_CLAUSE_OPENER = re.compile(r"\s*(?:where|which|who|the|a|an)\b", re.IGNORECASE)
+_CLAUSE_MARK = re.compile(r"[,;]")
+_BLANK = re.compile(r"\s*")
+_NO_LONGER = re.compile(r"\bno longer\b")
+_THE_ENEMY = re.compile(r"\bthe enemy\b", re.IGNORECASE)
+_BY_AGENT = re.compile(r"\s+by\s+(?:the\s+)?([\w'’-]+(?:\s+[\w'’-]+)?)")
+_SENTENCE_END = re.compile(r"[.!?][\"”’)]*\s+")
+_LIST_COMMA = re.compile(r",\s*(?:and\s+|or\s+)?")
 _FULL_ACTIONS = ("captured", "liberated", "holds")
 _ACTS_ON_CONTROL = ("captured", "liberated", "withdrew", "advanced")
 _REGIONS = ("oblast", "district")
@@ -271,7 +286,8 @@ def claims_from_articles(
         record = dict(zip(names, values, strict=True))
         by_article.setdefault(str(record[schema.ARTICLE_ID]), []).append(record)
     rows: list[dict[str, object]] = []
-    for article_id, article in articles.iterrows():
+    # Rows as plain dicts, like the mentions: a pandas row costs more to build and to read.
+    for article_id, article in zip(articles.index, articles.to_dict("records"), strict=True):
         article_mentions = by_article.get(str(article_id), [])
         claims = _ArticleReader(str(article_id), article, article_mentions, lexicon).claims()
         rows.extend(_row(str(article_id), article, c) for c in claims)
@@ -287,7 +303,7 @@ class _ArticleReader:
     """Reads one article's claims; holds what later sentences refer back to."""
 
     def __init__(
-        self, article_id: str, article: pd.Series, mentions: list[_Place], lexicon: Lexicon
+        self, article_id: str, article: dict[str, Any], mentions: list[_Place], lexicon: Lexicon
     ) -> None:
         self.article_id = article_id
         self.text = str(article["text"])
@@ -312,10 +328,17 @@ class _ArticleReader:
             ),
             key=lambda hit: (hit[1], hit[1] - hit[2]),
         )
+        self.hit_starts = [hit[1] for hit in self.action_hits]
         self.recent_places: list[_Place] = []
         self.claims_so_far: list[_Claim] = []
         self.word_starts = [m.start() for m in WORD_RE.finditer(self.text)]
         self.mention_starts = [m["start"] for m in mentions]
+
+    def _hits_within(self, start: int, end: int) -> list[tuple[str, int, int, str]]:
+        """The action phrases inside ``text[start:end]``, found by bisection (in text order)."""
+        first = bisect_left(self.hit_starts, start)
+        last = bisect_right(self.hit_starts, end)
+        return [hit for hit in self.action_hits[first:last] if hit[2] <= end]
 
     def _words_between(self, lo: int, hi: int) -> int:
         """How many words start in ``text[lo:hi]``."""
@@ -452,7 +475,7 @@ class _ArticleReader:
             if (
                 not left.strip()
                 and before.rstrip().endswith(",")
-                and not re.search(r"[\"”]\s*,\s*$", before)
+                and not _QUOTE_COMMA_END.search(before)
             ):
                 # "Ukraine's commander-in-chief, Oleksandr Syrskyi, said": the name and its
                 # apposition together; the first recognised actor in them gives the side.
@@ -464,7 +487,7 @@ class _ArticleReader:
                 left = ", ".join(named) if fits else ""
             left_start = start + before.rfind(left)
             np = _clean_np(left)
-            if re.search(r"\band$", np):
+            if _AND_END.search(np):
                 # "X called the claim fake and said": the subject of the first verb speaks.
                 subject = _SUBJECT_OF_VERB.match(_LEADING_JUNK.sub("", before.strip()))
                 np, left_start = (subject.group("np"), start) if subject else ("", left_start)
@@ -515,12 +538,12 @@ class _ArticleReader:
                 if people:
                     return people[-1]
             return self.history[-1] if self.history else None
-        definite = re.fullmatch(r"the\s+([a-z][a-z ]*)", lower)
+        definite = _DEFINITE.fullmatch(lower)
         if definite is None or _sides_of(np, self.lex):
             return None
         head = definite.group(1).split()[-1]
         for earlier in reversed(self.history):
-            if re.search(rf"\b{re.escape(head)}\b", earlier.claimant.lower()):
+            if _whole_word(head).search(earlier.claimant.lower()):
                 return earlier
         return None
 
@@ -534,10 +557,8 @@ class _ArticleReader:
         first = end - len(lower.lstrip(" \t\n\"“‘'("))
         found = [
             _Trigger(action, a, b, text)
-            for action, a, b, text in self.action_hits
-            if start <= a
-            and b <= end
-            and (a == first or not self.text[a].isupper() or text.startswith(_SIDE_NAMES))
+            for action, a, b, text in self._hits_within(start, end)
+            if a == first or not self.text[a].isupper() or text.startswith(_SIDE_NAMES)
         ]
         kept: list[_Trigger] = []
         for trigger in found:
@@ -582,9 +603,7 @@ class _ArticleReader:
                 self.text[max(start, m["start"] - 40) : m["start"]]
             ):
                 ok = False
-            if m["place_kind"] in ("city", "capital") and re.match(
-                r"['’]s\s+(?:\w+\s+)?(?:" + "|".join(_ROLE_WORDS) + r"|government|officials)", after
-            ):
+            if m["place_kind"] in ("city", "capital") and _ROLE_AFTER.match(after):
                 ok = False
             if ok and m["place_kind"] in _REGIONS:
                 ok = not self._qualifies(m, mentions, triggers, start)
@@ -669,7 +688,7 @@ class _ArticleReader:
         if seg_start is None:
             return False
         segment = self.text[seg_start + 1 : trigger.start]
-        if not re.match(r"\s*(?:where|which|who|the|a|an)\b", segment, re.IGNORECASE):
+        if not _CLAUSE_OPENER.match(segment):
             return False
         return bool(_SIDE_WORD.search(segment))
 
@@ -741,10 +760,10 @@ class _ArticleReader:
             # "said on Thursday", "said in a video posted on Telegram on Saturday": after the
             # verb, in its own clause; "reported shelling of X, which has come under fire
             # since 2022" dates the clause after the comma.
-            (date.start >= attribution.verb_end and not re.search(r"[,;]", gap_after))
+            (date.start >= attribution.verb_end and not _CLAUSE_MARK.search(gap_after))
             or (
                 date.end <= attribution.verb_start
-                and re.fullmatch(r"\s*", gap_before)
+                and _BLANK.fullmatch(gap_before)
                 and attribution.span[0] <= date.start
             )
             or attribution.span[0] <= date.start < attribution.verb_start
@@ -783,17 +802,15 @@ class _ArticleReader:
             belligerent = actor if institutional and actor in schema.OPPONENT else None
             side = belligerent or home or "other"
             actor = actor or self._actor(trigger, side, start, attributions)
-        if action == "holds" and re.search(
-            r"\bno longer\b", self.text[max(start, trigger.start - 40) : trigger.start]
+        if action == "holds" and _NO_LONGER.search(
+            self.text[max(start, trigger.start - 40) : trigger.start]
         ):
             # "no longer showed X as Ukrainian-held": the holder has lost it.
             action = "withdrew"
         elif (
             action == "holds"
             and side in schema.OPPONENT
-            and re.search(
-                r"\bthe enemy\b", self.text[max(start, trigger.start - 40) : trigger.end + 20], re.I
-            )
+            and _THE_ENEMY.search(self.text[max(start, trigger.start - 40) : trigger.end + 20])
         ):
             # "The enemy now controls X", said by a side: an admission of a loss.
             action, actor = "withdrew", side
@@ -865,10 +882,7 @@ class _ArticleReader:
         if clauses:
             clause_start += clauses[-1].end()
             before = before[clauses[-1].end() :]
-        by = re.match(
-            r"\s+by\s+(?:the\s+)?([\w'’-]+(?:\s+[\w'’-]+)?)",
-            self.text[trigger.end : trigger.end + 60],
-        )
+        by = _BY_AGENT.match(self.text[trigger.end : trigger.end + 60])
         agent = _SIDE_WORD.search(by.group(1)) if by else None
         if agent:
             # "was liberated by Russian troops", "the largest town captured by Kyiv"; but
@@ -926,7 +940,7 @@ class _ArticleReader:
         return controller
 
     def _denial_controller(self, start: int, end: int, side: str) -> str:
-        hits = [(action, a, b) for action, a, b, _ in self.action_hits if start <= a and b <= end]
+        hits = [(action, a, b) for action, a, b, _ in self._hits_within(start, end)]
         denied = [(a, b) for action, a, b in hits if action == "denied"]
         for action, a, b in hits:
             # "did not control" denies a hold; it says nothing of who holds the place.
@@ -966,7 +980,7 @@ class _ArticleReader:
                 lo = max([s for s in splits if s <= d.start], default=trigger.end)
                 return lo > trigger.end and bool(
                     _RELATIVE_OR_THAT.search(self.text, lo, d.start)
-                    or any(lo <= hit[1] < d.start for hit in self.action_hits)
+                    or bisect_left(self.hit_starts, lo) < bisect_left(self.hit_starts, d.start)
                 )
 
             pools += [[d for d in dates if not attached(d) and not own_predicate(d)]]
@@ -1002,13 +1016,18 @@ def _title_after(titles: tuple[str, ...]) -> re.Pattern[str]:
     )
 
 
+@lru_cache(maxsize=4096)
+def _whole_word(word: str) -> re.Pattern[str]:
+    return re.compile(rf"\b{re.escape(word)}\b")
+
+
 def _village_like(place: _Place) -> bool:
     """What "the village", "the town" or "there" can refer back to (unknown names too)."""
     return place["place_kind"] in ("settlement", "city") or place["status"] != "resolved"
 
 
 def _sentence_start(text: str, position: int) -> int:
-    ends = [m.end() for m in re.finditer(r"[.!?][\"”’)]*\s+", text[:position])]
+    ends = [m.end() for m in _SENTENCE_END.finditer(text[:position])]
     return ends[-1] if ends else 0
 
 
@@ -1062,7 +1081,7 @@ def _sides_of(np: str, lex: Lexicon) -> list[str]:
 
 def _split_claimants(claimant: str, side: str, lexicon: Lexicon) -> list[tuple[str, str]]:
     """Split "Kyiv and Washington said" into one claim per claimant."""
-    parts = [p.strip() for p in re.split(r"\s+and\s+", claimant) if p.strip()]
+    parts = [p.strip() for p in _AND.split(claimant) if p.strip()]
     if len(parts) > 1:
         sides = [_sides_of(p, lexicon) for p in parts]
         if all(sides) and len({s[0] for s in sides}) > 1:
@@ -1161,7 +1180,7 @@ def _inside_place_list(split: int, mentions: list[_Place], text: str) -> bool:
         return False
     return (
         text[before[-1]["end"] : split].strip() == ""
-        and re.fullmatch(r",\s*(?:and\s+|or\s+)?", text[split : after[0]["start"]]) is not None
+        and _LIST_COMMA.fullmatch(text, split, after[0]["start"]) is not None
     )
 
 
@@ -1241,7 +1260,7 @@ def _deduplicated(claims: list[_Claim], article_id: str) -> list[_Claim]:
     return list(kept.values())
 
 
-def _row(article_id: str, article: pd.Series, c: _Claim) -> dict[str, object]:
+def _row(article_id: str, article: dict[str, Any], c: _Claim) -> dict[str, object]:
     assert c.place is not None
     date = c.date.date if c.date else article["published"].date()
     precision = c.date.precision if c.date else "day"
