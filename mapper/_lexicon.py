@@ -10,11 +10,13 @@ import csv
 import re
 import re._parser as _parser  # private, but the only reader of a regex's structure
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache, cached_property, lru_cache
+from functools import cache, cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
+
+import ahocorasick
 
 from mapper import datasets, settings
 from mapper._errors import ConfigurationError
@@ -63,39 +65,41 @@ class Lexicon:
         """Every match of every action regex in ``text``, as each one's ``finditer`` finds it.
 
         The same matches in the same order, found several times faster: a regex is tried only
-        where a literal text that its matches start with occurs, and only if the words of
-        ``text`` allow that text at all (see :class:`_Head`).
+        where a literal text that its matches start with occurs, and one Aho-Corasick pass (in
+        C) finds those texts for all the regexes at once.
         """
-        heads_of, facts_of = self._action_heads
-        facts = set().union(*map(facts_of, set(text.split())))
-        for (action, regex), heads in zip(self.actions, heads_of, strict=True):
-            if heads is None:
+        automaton, blind = self._action_heads
+        starts: dict[int, set[int]] = defaultdict(set)
+        if automaton.kind == ahocorasick.AHOCORASICK:
+            for last, (length, regexes) in automaton.iter(text):
+                for i in regexes:
+                    starts[i].add(last - length + 1)
+        for i, (action, regex) in enumerate(self.actions):
+            if i in blind:
                 found = regex.finditer(text)
+            elif i in starts:
+                found = _matches_at(regex, sorted(starts[i]), text)
             else:
-                possible = [head.text for head in heads if head.needs <= facts]
-                if not possible:
-                    continue
-                found = _matches_at(regex, possible, text)
+                continue
             for match in found:
                 yield action, match
 
     @cached_property
-    def _action_heads(
-        self,
-    ) -> tuple[tuple[tuple[_Head, ...] | None, ...], Callable[[str], frozenset[_Fact]]]:
-        """The heads of each action regex, and the facts about a word that they can need."""
-        heads_of = tuple(
-            None if heads is None else tuple(_Head(h, _needs(h)) for h in heads)
-            for heads in (_literal_heads(regex) for _, regex in self.actions)
-        )
-        wanted = {need for heads in heads_of for head in heads or () for need in head.needs}
-
-        # Words recur across articles (and a corpus has only so many): each is checked once.
-        @lru_cache(maxsize=65_536)
-        def facts_of(word: str) -> frozenset[_Fact]:
-            return frozenset(fact for fact in wanted if _FACT_TESTS[fact[0]](word, fact[1]))
-
-        return heads_of, facts_of
+    def _action_heads(self) -> tuple[ahocorasick.Automaton, frozenset[int]]:
+        """An automaton of the action regexes' heads, and the regexes without any."""
+        regexes_of: dict[str, list[int]] = defaultdict(list)
+        blind = set()
+        for i, (_, regex) in enumerate(self.actions):
+            heads = _literal_heads(regex)
+            if heads is None:
+                blind.add(i)
+            for head in heads or ():
+                regexes_of[head].append(i)
+        automaton = ahocorasick.Automaton()
+        for head, regexes in regexes_of.items():
+            automaton.add_word(head, (len(head), tuple(regexes)))
+        automaton.make_automaton()
+        return automaton, frozenset(blind)
 
     @cached_property
     def actor_regex(self) -> re.Pattern[str]:
@@ -124,7 +128,7 @@ def _sides(actors: tuple[tuple[str, str], ...]) -> dict[str, str]:
     return sides
 
 
-# Enough to tell most phrases apart; more heads would cost more to look for than they save.
+# Enough to tell the phrases apart: past it a head stops short (a shorter one is still true).
 _MAX_HEADS = 32
 
 
@@ -189,64 +193,10 @@ def _item_heads(op: Any, arg: Any) -> list[tuple[str, bool]]:
     return [("", False)]
 
 
-# What a word of a text (white space to white space) can be: one that contains a text, ends
-# with it, starts with it or is it.
-_Fact = tuple[Literal["in", "end", "start", "is"], str]
-_FACT_TESTS: dict[str, Callable[[str, str], bool]] = {
-    "in": str.__contains__,
-    "end": str.endswith,
-    "start": str.startswith,
-    "is": str.__eq__,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class _Head:
-    """A literal text that matches of an action regex start with.
-
-    Attributes
-    ----------
-    text
-        The head.
-    needs
-        What the words of a text must include if ``text`` occurs in it: checking these against
-        a set of known facts per word costs much less than looking for the head.
-    """
-
-    text: str
-    needs: frozenset[_Fact]
-
-
-def _needs(head: str) -> frozenset[_Fact]:
-    """What the words of a text must include where ``head`` occurs (see :class:`_Head`).
-
-    Examples
-    --------
-    >>> sorted(_needs("was forced out"))
-    [('end', 'was'), ('is', 'forced'), ('start', 'out')]
-    >>> sorted(_needs("captur"))
-    [('in', 'captur')]
-    """
-    # Up to any white space but a plain space, which splits words the same way in every text.
-    cut = next((i for i, c in enumerate(head) if c.isspace() and c != " "), len(head))
-    words = head[:cut].split(" ")
-    needs: set[_Fact] = {("in", words[0])}
-    if len(words) > 1:
-        needs = {("end", words[0]), ("start", words[-1])}
-        needs.update(("is", word) for word in words[1:-1])
-    return frozenset(need for need in needs if need[1])
-
-
-def _matches_at(regex: re.Pattern[str], heads: list[str], text: str) -> Iterator[re.Match[str]]:
-    """What ``regex.finditer(text)`` finds, trying ``regex`` only where one of ``heads`` occurs."""
-    starts = set()
-    for head in heads:
-        at = text.find(head)
-        while at >= 0:
-            starts.add(at)
-            at = text.find(head, at + 1)
+def _matches_at(regex: re.Pattern[str], starts: list[int], text: str) -> Iterator[re.Match[str]]:
+    """What ``regex.finditer(text)`` finds, given every place (in order) where a match can start."""
     end = 0
-    for at in sorted(starts):
+    for at in starts:
         if at < end:
             continue  # finditer goes on after the last match
         match = regex.match(text, at)
