@@ -24,8 +24,10 @@ import heapq
 import logging
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -41,7 +43,8 @@ from mapper._text import (
     normalize_word,
     sentence_around,
 )
-from mapper.gazetteer import Candidate, Gazetteer, LocalGazetteer, distance_km, get_gazetteer
+from mapper.gazetteer import Candidate, Gazetteer, LocalGazetteer, get_gazetteer
+from mapper.gazetteer.base import haversine_km_matrix
 from mapper.overrides import Overrides, Rule, load_overrides, slug
 
 log = logging.getLogger(__name__)
@@ -83,7 +86,7 @@ class _Found:
     surface: str
     candidates: list[Candidate]
     want: str | None = None
-    scored: list[tuple[float, float, list[str]]] = field(default_factory=list)
+    scored: list[_Scored] = field(default_factory=list)
     pinned: bool = False
     dropped: bool = False
     in_captions: bool = False
@@ -508,15 +511,93 @@ def _apply_city_cues(found: list[_Found], text: str, lexicon: Lexicon) -> None:
             f.want = "oblast"
 
 
+class _Nearby:
+    """The places a text names, as groups of candidates, and every candidate's distance to them.
+
+    Each distinct name is one group (a village named five times supports its neighbours
+    once); the oblasts the text names are anchors too, but support no one. All distances are
+    computed at once, when the text's candidates are known.
+    """
+
+    def __init__(
+        self,
+        groups: dict[str, list[Candidate]],
+        regions: list[Candidate],
+        candidates: Iterable[Candidate],
+    ) -> None:
+        self.members = [c for group in groups.values() for c in group] + regions
+        self.spans: list[tuple[str, int, int]] = []
+        for name, group in groups.items():
+            start = self.spans[-1][2] if self.spans else 0
+            self.spans.append((name, start, start + len(group)))
+        self.regions = regions
+        distinct = list({c.place_id: c for c in candidates}.values())
+        rows = haversine_km_matrix(distinct, self.members) if self.members else [[]] * len(distinct)
+        self._rows = {c.place_id: row for c, row in zip(distinct, rows, strict=True)}
+
+    def supports(self, own: str) -> bool:
+        """Whether any name but ``own`` has candidates."""
+        return any(name != own for name, _, _ in self.spans)
+
+    def anchored(self, own: str) -> bool:
+        """Whether any place but the candidates of ``own`` says where the text is."""
+        return bool(self.regions) or self.supports(own)
+
+    def support(self, candidate: Candidate, own: str) -> tuple[str, float]:
+        """The best support from one other name: close, and not too ambiguous; and why."""
+        row = self._rows[candidate.place_id]
+        best, chosen = 0.0, (0, 0, 0.0)
+        for name, start, end in self.spans:
+            if name == own:
+                continue
+            km = min(row[start:end])
+            support = math.exp(-km / 40.0) / math.sqrt(end - start)
+            if support > best:
+                best, chosen = support, (start, end, km)
+        if not best:
+            return "", 0.0
+        start, end, km = chosen
+        nearest = self.members[row.index(km, start, end)]
+        of = f" (one of {end - start})" if end - start > 1 else ""
+        return f"{km:.0f} km from {nearest.name}{of}", best
+
+    def nearest_km(self, candidate: Candidate, own: str) -> float | None:
+        """How far the nearest other place named is (not ``own``'s candidates, nor itself)."""
+        row = self._rows[candidate.place_id]
+        kept = [(start, end) for name, start, end in self.spans if name != own]
+        kept.append((len(self.members) - len(self.regions), len(self.members)))
+        distances = [
+            km
+            for start, end in kept
+            for km, other in zip(row[start:end], self.members[start:end], strict=True)
+            if other.place_id != candidate.place_id
+        ]
+        return min(distances) if distances else None
+
+
 @dataclass
 class _Context:
     """What an article says about where its places are, for scoring candidates."""
 
+    nearby: _Nearby
+    own: str = ""  # the name scored: its own candidates neither support nor anchor it
     oblasts: set[str] = field(default_factory=set)
     qualifiers: set[str] = field(default_factory=set)
     countries: set[str] = field(default_factory=set)
-    neighbours: list[list[Candidate]] = field(default_factory=list)
-    regions: list[Candidate] = field(default_factory=list)
+
+
+class _Scored(NamedTuple):
+    """A candidate's score, its plausibility (a factor on confidence) and the reasons."""
+
+    score: float
+    plausible: float
+    reasons: list[tuple[str, float]]
+    note: str
+
+    def explained(self) -> str:
+        """The reasons as shown to a user, with their points."""
+        shown = [f"{why} {points:+.2f}" for why, points in self.reasons if points >= 0.005]
+        return "; ".join([*shown, self.note] if self.note else shown)
 
 
 def default_fallback() -> Gazetteer | None:
@@ -579,14 +660,13 @@ def _rule_place(rule: Rule) -> Candidate:
     )
 
 
-def _qualifiers(f: _Found, found: list[_Found], text: str) -> set[str]:
-    """Find the regions that say where ``f`` lies.
+def _qualifiers(f: _Found, following: list[_Found], text: str) -> set[str]:
+    """Find the regions that say where ``f`` lies, among the names that follow it.
 
     "Popovka in the Belgorod region", "Novenke and Basivka in Ukraine's Sumy region",
     "Demidovka, a border village in the Belgorod region": the region follows the name (or the
     list it ends) closely, joined by "in" or "of".
     """
-    following = [g for g in found if g.start > f.start]
     previous = f
     for g in following:
         if (
@@ -612,7 +692,7 @@ def _qualifiers(f: _Found, found: list[_Found], text: str) -> set[str]:
 
 
 def _resolve(found: list[_Found], text: str) -> None:
-    """Choose a candidate for every found name, using the article as context."""
+    """Choose a candidate for every found name (in text order), using the article as context."""
     for f in found:
         if not f.pinned:
             f.candidates = _kind_filter(f.candidates, f.want)
@@ -622,32 +702,26 @@ def _resolve(found: list[_Found], text: str) -> None:
     # Every other place named nearby supports the candidates close to one of its own
     # candidates: two namesake-laden villages named together are likely the pair that lie
     # side by side.
-    keys = {id(f): normalize_name(f.surface) for f in found}
-    # One group per distinct name: a village named five times supports its neighbours once.
+    keys = [normalize_word(f.surface) for f in found]
     groups: dict[str, list[Candidate]] = {}
-    for f in found:
+    for f, key in zip(found, keys, strict=True):
         group = [
             c
             for c in f.candidates
             if c.kind in ("settlement", "city", "district") and c.admin1 in local
         ]
         if group:
-            groups.setdefault(keys[id(f)], group)
-    countries = {g.candidates[0].country for g in found if len(g.candidates) == 1}
+            groups.setdefault(key, group)
     regions = [c for c in named if c.kind == "oblast"]
-    scored: dict[tuple[str, str, tuple[str, ...]], list[tuple[float, float, list[str]]]] = {}
-    for f in found:
-        qualifiers = _qualifiers(f, found, text)
+    nearby = _Nearby(groups, regions, (c for f in found for c in f.candidates))
+    countries = {g.candidates[0].country for g in found if len(g.candidates) == 1}
+    scored: dict[tuple[str, str, tuple[str, ...]], list[_Scored]] = {}
+    for position, (f, key) in enumerate(zip(found, keys, strict=True)):
+        qualifiers = _qualifiers(f, found[position + 1 :], text)
         # The same name with the same qualifiers scores the same wherever it stands.
-        memo = (keys[id(f)], f.want or "", tuple(sorted(qualifiers)))
+        memo = (key, f.want or "", tuple(sorted(qualifiers)))
         if memo not in scored or f.pinned:
-            context = _Context(
-                oblasts=oblasts,
-                qualifiers=qualifiers,
-                countries=countries,
-                neighbours=[g for key, g in groups.items() if key != keys[id(f)]],
-                regions=regions,
-            )
+            context = _Context(nearby, key, oblasts, qualifiers, countries)
             scored[memo] = [_score(c, context) for c in f.candidates]
         f.scored = scored[memo]
 
@@ -662,8 +736,8 @@ def _kind_filter(candidates: list[Candidate], want: str | None) -> list[Candidat
     return kept or candidates
 
 
-def _score(candidate: Candidate, context: _Context) -> tuple[float, float, list[str]]:
-    """Score a candidate in context: ``(score, plausibility, reasons)``."""
+def _score(candidate: Candidate, context: _Context) -> _Scored:
+    """Score a candidate in context."""
     reasons: list[tuple[str, float]] = []
     if candidate.admin1 in context.qualifiers or candidate.admin2 in context.qualifiers:
         reasons.append((f"qualified by {candidate.admin2 or candidate.admin1}", 1.5))
@@ -673,41 +747,31 @@ def _score(candidate: Candidate, context: _Context) -> tuple[float, float, list[
         reasons.append(("in a focus region", 0.6))
     if candidate.country in context.countries:
         reasons.append((f"article names a place in {candidate.country}", 0.2))
-    if context.neighbours and candidate.kind in _TOWNS:
-        support, why = _nearby_support(candidate, context.neighbours)
-        reasons.append((why, support))
+    if candidate.kind in _TOWNS and context.nearby.supports(context.own):
+        reasons.append(context.nearby.support(candidate, context.own))
     if not candidate.place_id.startswith("geonames:"):
         reasons.append(("curated or imported entry", 0.2))
     reasons.append(
         (f"population {candidate.population}", min(math.log10(candidate.population + 1) / 7, 1) / 2)
     )
     score = sum(points for _, points in reasons)
-    in_named_region = candidate.admin1 in {r.name for r in context.regions}
-    anchors = [c for group in context.neighbours for c in group] + context.regions
-    plausible = 1.0 if in_named_region else _plausibility(candidate, anchors)
-    explained = [f"{why} {points:+.2f}" for why, points in reasons if points >= 0.005]
+    in_named_region = any(candidate.admin1 == r.name for r in context.nearby.regions)
+    plausible = 1.0 if in_named_region else _plausibility(candidate, context)
+    note = ""
     outside = context.qualifiers - {candidate.admin1, candidate.admin2, candidate.name}
     village = candidate.kind in ("settlement", "city", "district")
     if village and context.qualifiers and outside == context.qualifiers:
         # "Andriivka in the Sumy region" cannot be an Andriivka elsewhere.
         plausible = min(plausible, 0.3)
-        explained.append(f"not in {', '.join(sorted(context.qualifiers))}: confidence x0.30")
+        note = f"not in {', '.join(sorted(context.qualifiers))}: confidence x0.30"
     elif plausible < 1:
-        where = "far from the article's other places" if anchors else "outside the focus regions"
-        explained.append(f"{where}: confidence x{plausible:.2f}")
-    return score, plausible, explained
-
-
-def _nearby_support(candidate: Candidate, groups: list[list[Candidate]]) -> tuple[float, str]:
-    """The best support from one other place of the text: close, and not too ambiguous."""
-    best, why = 0.0, ""
-    for group in groups:
-        km, nearest = min(((distance_km(candidate, o), o) for o in group), key=lambda d: d[0])
-        support = math.exp(-km / 40.0) / math.sqrt(len(group))
-        if support > best:
-            of = f" (one of {len(group)})" if len(group) > 1 else ""
-            best, why = support, f"{km:.0f} km from {nearest.name}{of}"
-    return best, why
+        where = (
+            "far from the article's other places"
+            if context.nearby.anchored(context.own)
+            else "outside the focus regions"
+        )
+        note = f"{where}: confidence x{plausible:.2f}"
+    return _Scored(score, plausible, reasons, note)
 
 
 def rank_candidates(
@@ -744,17 +808,16 @@ def rank_candidates(
     """
     gazetteer = gazetteer or default_gazetteer()
     candidates = _kind_filter(gazetteer.lookup(name), None)
-    context = _Context()
+    qualifying: list[Candidate] = []
     if region:
         qualifying = [c for c in gazetteer.lookup(region) if c.kind in ("oblast", "district")]
         if not qualifying:
             qualifying = [c for c in gazetteer.lookup(f"{region} region") if c.kind == "oblast"]
-        context.qualifiers = {c.name for c in qualifying}
-        context.regions = [c for c in qualifying if c.kind == "oblast"]
-    if near:
-        context.neighbours = [_kind_filter(gazetteer.lookup(near), None)]
+    groups = {"near": _kind_filter(gazetteer.lookup(near), None)} if near else {}
+    nearby = _Nearby(groups, [c for c in qualifying if c.kind == "oblast"], candidates)
+    context = _Context(nearby, qualifiers={c.name for c in qualifying})
     scored = [_score(c, context) for c in candidates]
-    confidences = _confidence([s for s, _, _ in scored]) if scored else []
+    confidences = _confidence([s.score for s in scored]) if scored else []
     rows = [
         {
             schema.PLACE_ID: c.place_id,
@@ -766,13 +829,11 @@ def rank_candidates(
             "lat": c.lat,
             "lon": c.lon,
             "population": c.population,
-            "score": round(score, 3),
-            "confidence": round(conf * plausible, 3),
-            "reasons": "; ".join(reasons),
+            "score": round(s.score, 3),
+            "confidence": round(conf * s.plausible, 3),
+            "reasons": s.explained(),
         }
-        for c, (score, plausible, reasons), conf in zip(
-            candidates, scored, confidences, strict=True
-        )
+        for c, s, conf in zip(candidates, scored, confidences, strict=True)
     ]
     frame = pd.DataFrame(
         rows,
@@ -794,16 +855,15 @@ def rank_candidates(
     return frame.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def _plausibility(candidate: Candidate, anchors: list[Candidate]) -> float:
+def _plausibility(candidate: Candidate, context: _Context) -> float:
     """Discount a village far from every other place of the article: likely a namesake."""
-    others = [a for a in anchors if a.place_id != candidate.place_id]
     if candidate.kind != "settlement":
         return 1.0
-    if not others:
+    nearest = context.nearby.nearest_km(candidate, context.own)
+    if nearest is None:
         # Nothing else in the article says where it is: a village far from the reporting's
         # focus (Pskov's Loknya for a Loknya on the Sumy border) is a guess, not a finding.
         return 1.0 if candidate.admin1 in settings.focus_regions else _LONE_VILLAGE
-    nearest = min(distance_km(candidate, a) for a in others)
     return 1.0 if nearest <= 60 else max(0.3, 1.0 - (nearest - 60) / 200)
 
 
@@ -829,13 +889,10 @@ def _row(article_id: str, f: _Found, field: str) -> dict[str, object]:
     if f.pinned:
         confidences, best, reasons = [1.0], 0, "review override"
     else:
-        scores = [score for score, _, _ in f.scored]
-        confidences = [
-            c * plausible
-            for c, (_, plausible, _) in zip(_confidence(scores), f.scored, strict=True)
-        ]
+        scores = [s.score for s in f.scored]
+        confidences = [c * s.plausible for c, s in zip(_confidence(scores), f.scored, strict=True)]
         best = max(range(len(f.candidates)), key=lambda i: (scores[i], -i))
-        reasons = "; ".join(f.scored[best][2])
+        reasons = f.scored[best].explained()
     labels = [f"{c.name} ({c.admin1 or c.country})" for c in f.candidates]
     others = "; ".join(label for i, label in enumerate(labels) if i != best)
     if confidences[best] < settings.min_place_confidence:

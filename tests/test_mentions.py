@@ -144,9 +144,11 @@ def test_namesakes_at_equal_distance_support_without_error() -> None:
             lat=lat, lon=35.0, population=0, source="test",
         )  # fmt: skip
 
-    support, why = mapper.mentions._nearby_support(
-        village("here", 51.0), [[village("north", 51.1), village("south", 50.9)]]
+    here = village("here", 51.0)
+    nearby = mapper.mentions._Nearby(
+        {"popovka": [village("north", 51.1), village("south", 50.9)]}, [], [here]
     )
+    why, support = nearby.support(here, own="")
     assert 0 < support < 1
     assert why == "11 km from Popovka (one of 2)"
 

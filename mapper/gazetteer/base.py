@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import abc
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, ClassVar
+
+import numpy as np
 
 from mapper._errors import ConfigurationError
 
@@ -81,6 +84,28 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     p1, l1, p2, l2 = map(math.radians, (lat1, lon1, lat2, lon2))
     h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin((l2 - l1) / 2) ** 2
     return 2 * 6371.0 * math.asin(math.sqrt(h))
+
+
+def haversine_km_matrix(a: Sequence[Candidate], b: Sequence[Candidate]) -> list[list[float]]:
+    """:func:`haversine_km` from every place of ``a`` (rows) to every place of ``b``.
+
+    Examples
+    --------
+    >>> sudzha = Candidate("s", "Sudzha", "city", "RU", "", 51.19194, 35.27194, 0, "")
+    >>> gornal = Candidate("g", "Gornal", "settlement", "RU", "", 51.05694, 35.21055, 0, "")
+    >>> [[round(km, 1) for km in row] for row in haversine_km_matrix([sudzha], [sudzha, gornal])]
+    [[0.0, 15.6]]
+    """
+    lat1 = np.radians([p.lat for p in a])[:, None]
+    lon1 = np.radians([p.lon for p in a])[:, None]
+    lat2 = np.radians([p.lat for p in b])[None, :]
+    lon2 = np.radians([p.lon for p in b])[None, :]
+    h = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
+    rows: list[list[float]] = (2 * 6371.0 * np.arcsin(np.sqrt(h))).tolist()
+    return rows
 
 
 class Gazetteer(abc.ABC):
