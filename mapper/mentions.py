@@ -51,10 +51,11 @@ log = logging.getLogger(__name__)
 
 _POSSESSIVE = ("'s", "’s")
 _SENTENCE_BREAK = re.compile(r"[.!?][\"”’)]*\s+[A-ZА-Я\"“]|\n\s*\n")
-_PREVIOUS_WORD = re.compile(r"([\w'’]+)\.?\s*$")
+# The word before a position, read backwards from it (matched on the reversed text).
+_PREVIOUS_WORD = re.compile(r"\s*\.?([\w'’]+)")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 # Words of one name are joined by spaces or a hyphen, never by a blank line.
-_GAP = re.compile(r"(?:[ \t\u00a0\-‐–]|\n(?![ \t]*\n))+")
+_NEXT_WORD = re.compile(r"(?:[ \t\u00a0\-‐–]|\n(?![ \t]*\n))+([^\W_]+(?:['’][^\W_]+)*)")
 # The capital letters a name may begin with, Latin and Cyrillic.
 _CAPITAL_CLASS = "A-ZÀ-ÖØ-ÞĀĆČĎĐĒĘĚĞĪŁŃŇŌŐŒŘŚŠŞŤŪŮŰŸŹŻŽА-ЯЁЄІЇҐЎ"
 _CAPITALS = frozenset(c for c in map(chr, range(0x500)) if re.match(f"[{_CAPITAL_CLASS}]", c))
@@ -71,6 +72,7 @@ _LONE_VILLAGE = 0.5
 _TOWARDS = re.compile(r"\s+to\s+[A-ZА-Я]")
 _COUNTRY_POSSESSIVE = re.compile(r"(?:russia|ukraine)['’]s\s*$", re.I)
 _TOWNS = ("capital", "city", "settlement")
+_WANTED = {"region": "oblast", "district": "district"}
 _FUNCTION_WORDS = frozenset(
     "the a an on in at but and yet he she it they we his her its their our this that these those "
     "after before while when if as by for with from since".split()
@@ -345,12 +347,11 @@ class _Words:
         return k < len(self.words)
 
     def _read_next(self) -> None:
-        gap = _GAP.match(self.text, self.words[-1].end)
-        word = _WORD.match(self.text, gap.end()) if gap else None
+        word = _NEXT_WORD.match(self.text, self.words[-1].end)
         if word is None:
             self.done = True
             return
-        self.words.append(Token(word.group(), word.start(), word.end()))
+        self.words.append(Token(word.group(1), word.start(1), word.end(1)))
 
     def lower(self, k: int) -> str:
         """Word ``k`` in lower case, or "" past the end."""
@@ -406,8 +407,9 @@ def _tail_of_a_name(
 
 
 def _previous_word(text: str, start: int) -> str:
-    before = _PREVIOUS_WORD.search(text[max(0, start - 30) : start])
-    return before.group(1).lower() if before else ""
+    # Read backwards: an anchored match costs less than searching for a match at the end.
+    before = _PREVIOUS_WORD.match(text[max(0, start - 30) : start][::-1])
+    return before.group(1)[::-1].lower() if before else ""
 
 
 @cache
@@ -457,8 +459,7 @@ def _inflected_region(
 
 
 def _wanted_kind(key: str) -> str | None:
-    last = key.rsplit(" ", 1)[-1]
-    return {"region": "oblast", "district": "district"}.get(last)
+    return _WANTED.get(key.rsplit(" ", 1)[-1])
 
 
 def _apply_plural_keywords(found: list[_Found], text: str, gazetteer: LocalGazetteer) -> None:
@@ -480,12 +481,37 @@ def _apply_plural_keywords(found: list[_Found], text: str, gazetteer: LocalGazet
             j -= 1
 
 
+@dataclass(frozen=True)
+class _CityCues:
+    """The lexicon's cues that tell the city from the oblast of the same name."""
+
+    before: re.Pattern[str]
+    after: re.Pattern[str]
+    context: re.Pattern[str]
+    region_after: re.Pattern[str]
+    reference: re.Pattern[str]
+
+
+@cache
+def _city_cues_of(
+    before: re.Pattern[str],
+    after: re.Pattern[str],
+    context: re.Pattern[str],
+    region_after: re.Pattern[str],
+    reference: re.Pattern[str],
+) -> _CityCues:
+    return _CityCues(
+        before=before,
+        after=re.compile(r"[\s,]*" + after.pattern, re.I),
+        context=context,
+        region_after=re.compile(r"\s*" + region_after.pattern, re.I),
+        reference=re.compile(reference.pattern + r"\s*$", re.I),
+    )
+
+
 def _apply_city_cues(found: list[_Found], text: str, lexicon: Lexicon) -> None:
-    before = lexicon.cue_regex("city_before")
-    after = re.compile(r"[\s,]*" + lexicon.cue_regex("city_after").pattern, re.I)
-    context = lexicon.cue_regex("city_context")
-    region_after = re.compile(r"\s*" + lexicon.cue_regex("region_after").pattern, re.I)
-    reference = re.compile(lexicon.cue_regex("reference").pattern + r"\s*$", re.I)
+    kinds = ("city_before", "city_after", "city_context", "region_after", "reference")
+    cues = _city_cues_of(*map(lexicon.cue_regex, kinds))
     for f in found:
         if f.want is not None or not any(c.kind == "oblast" for c in f.candidates):
             continue
@@ -493,22 +519,20 @@ def _apply_city_cues(found: list[_Found], text: str, lexicon: Lexicon) -> None:
             continue
         left = text[max(0, f.start - 20) : f.start].lower()
         right = text[f.end : f.end + 30].lower()
-        lo, hi = (0, len(text)) if f.in_captions else sentence_around(text, f.start)
         if (
-            before.search(left[-14:])
-            or after.match(right)
-            or reference.search(left)
+            cues.before.search(left[-14:])
+            or cues.after.match(right)
+            or cues.reference.search(left)
             or _TOWARDS.match(text, f.end, f.end + 8)
         ):
             # "the city of Kursk", "Kursk, the regional capital", "east of Bryansk",
             # "from Sumy to Sudzha": a point, the city.
             f.want = "city"
-        elif region_after.match(right) or _COUNTRY_POSSESSIVE.search(left):
+        elif cues.region_after.match(right) or _COUNTRY_POSSESSIVE.search(left):
             f.want = "oblast"
-        elif context.search(text[lo:hi]):
-            f.want = "city"
         else:
-            f.want = "oblast"
+            lo, hi = (0, len(text)) if f.in_captions else sentence_around(text, f.start)
+            f.want = "city" if cues.context.search(text[lo:hi]) else "oblast"
 
 
 class _Nearby:
