@@ -27,8 +27,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from itertools import accumulate
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from mapper import schema, settings
@@ -539,8 +541,8 @@ class _Nearby:
     """The places a text names, as groups of candidates, and every candidate's distance to them.
 
     Each distinct name is one group (a village named five times supports its neighbours
-    once); the oblasts the text names are anchors too, but support no one. All distances are
-    computed at once, when the text's candidates are known.
+    once); the oblasts the text names are anchors too, but support no one. Distances, and
+    each group's nearest member, are computed for all the text's candidates at once.
     """
 
     def __init__(
@@ -549,19 +551,34 @@ class _Nearby:
         regions: list[Candidate],
         candidates: Iterable[Candidate],
     ) -> None:
+        self.names = list(groups)
         self.members = [c for group in groups.values() for c in group] + regions
-        self.spans: list[tuple[str, int, int]] = []
-        for name, group in groups.items():
-            start = self.spans[-1][2] if self.spans else 0
-            self.spans.append((name, start, start + len(group)))
         self.regions = regions
+        sizes = [len(group) for group in groups.values()]
+        self._sizes = sizes
+        self._starts = list(accumulate(sizes, initial=0))[:-1]
         distinct = list({c.place_id: c for c in candidates}.values())
-        rows = haversine_km_matrix(distinct, self.members) if self.members else [[]] * len(distinct)
-        self._rows = {c.place_id: row for c, row in zip(distinct, rows, strict=True)}
+        self._row = {c.place_id: i for i, c in enumerate(distinct)}
+        self._km: list[list[float]] = [[] for _ in distinct]
+        self._support: list[list[float]] = [[] for _ in distinct]
+        self._nearest: list[list[float]] = [[] for _ in distinct]
+        if not (self.members and distinct):
+            return
+        km = haversine_km_matrix(distinct, self.members)
+        self._km = km.tolist()
+        nearest = km[:, : len(self.members) - len(regions)]
+        group_km = np.minimum.reduceat(nearest, self._starts, axis=1) if sizes else nearest
+        self._support = (np.exp(-group_km / 40.0) / np.sqrt(sizes)).tolist()
+        # A place is no anchor for itself, even when named under another name.
+        ids = np.array([c.place_id for c in distinct], dtype=object)
+        same = ids[:, None] == np.array([m.place_id for m in self.members], dtype=object)
+        others = np.where(same, np.inf, km)
+        spans = self._starts + ([len(self.members) - len(regions)] if regions else [])
+        self._nearest = np.minimum.reduceat(others, spans, axis=1).tolist()
 
     def supports(self, own: str) -> bool:
         """Whether any name but ``own`` has candidates."""
-        return any(name != own for name, _, _ in self.spans)
+        return any(name != own for name in self.names)
 
     def anchored(self, own: str) -> bool:
         """Whether any place but the candidates of ``own`` says where the text is."""
@@ -569,34 +586,27 @@ class _Nearby:
 
     def support(self, candidate: Candidate, own: str) -> tuple[str, float]:
         """The best support from one other name: close, and not too ambiguous; and why."""
-        row = self._rows[candidate.place_id]
-        best, chosen = 0.0, (0, 0, 0.0)
-        for name, start, end in self.spans:
-            if name == own:
-                continue
-            km = min(row[start:end])
-            support = math.exp(-km / 40.0) / math.sqrt(end - start)
-            if support > best:
-                best, chosen = support, (start, end, km)
-        if not best:
+        row = self._row[candidate.place_id]
+        best, chosen = 0.0, -1
+        for group, (name, support) in enumerate(zip(self.names, self._support[row], strict=True)):
+            if support > best and name != own:
+                best, chosen = support, group
+        if chosen < 0:
             return "", 0.0
-        start, end, km = chosen
-        nearest = self.members[row.index(km, start, end)]
-        of = f" (one of {end - start})" if end - start > 1 else ""
+        start, size = self._starts[chosen], self._sizes[chosen]
+        distances = self._km[row][start : start + size]
+        km = min(distances)
+        nearest = self.members[start + distances.index(km)]
+        of = f" (one of {size})" if size > 1 else ""
         return f"{km:.0f} km from {nearest.name}{of}", best
 
     def nearest_km(self, candidate: Candidate, own: str) -> float | None:
         """How far the nearest other place named is (not ``own``'s candidates, nor itself)."""
-        row = self._rows[candidate.place_id]
-        kept = [(start, end) for name, start, end in self.spans if name != own]
-        kept.append((len(self.members) - len(self.regions), len(self.members)))
-        distances = [
-            km
-            for start, end in kept
-            for km, other in zip(row[start:end], self.members[start:end], strict=True)
-            if other.place_id != candidate.place_id
-        ]
-        return min(distances) if distances else None
+        nearest = self._nearest[self._row[candidate.place_id]]
+        kept = [km for name, km in zip(self.names, nearest, strict=False) if name != own]
+        kept += nearest[len(self.names) :]  # the oblasts named
+        best = min(kept, default=math.inf)
+        return None if best == math.inf else best
 
 
 @dataclass

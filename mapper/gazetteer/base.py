@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
+import numpy.typing as npt
 
 from mapper._errors import ConfigurationError
 
@@ -86,14 +87,14 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * 6371.0 * math.asin(math.sqrt(h))
 
 
-def haversine_km_matrix(a: Sequence[Candidate], b: Sequence[Candidate]) -> list[list[float]]:
+def haversine_km_matrix(a: Sequence[Candidate], b: Sequence[Candidate]) -> npt.NDArray[np.float64]:
     """:func:`haversine_km` from every place of ``a`` (rows) to every place of ``b``.
 
     Examples
     --------
     >>> sudzha = Candidate("s", "Sudzha", "city", "RU", "", 51.19194, 35.27194, 0, "")
     >>> gornal = Candidate("g", "Gornal", "settlement", "RU", "", 51.05694, 35.21055, 0, "")
-    >>> [[round(km, 1) for km in row] for row in haversine_km_matrix([sudzha], [sudzha, gornal])]
+    >>> haversine_km_matrix([sudzha], [sudzha, gornal]).round(1).tolist()
     [[0.0, 15.6]]
     """
     lat1 = np.radians([p.lat for p in a])[:, None]
@@ -104,8 +105,8 @@ def haversine_km_matrix(a: Sequence[Candidate], b: Sequence[Candidate]) -> list[
         np.sin((lat2 - lat1) / 2) ** 2
         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
     )
-    rows: list[list[float]] = (2 * 6371.0 * np.arcsin(np.sqrt(h))).tolist()
-    return rows
+    km: npt.NDArray[np.float64] = 2 * 6371.0 * np.arcsin(np.sqrt(h))
+    return km
 
 
 class Gazetteer(abc.ABC):
