@@ -22,7 +22,8 @@ from mapper import datasets, settings
 from mapper._errors import ConfigurationError
 
 
-@dataclass(frozen=True)
+# Compared and hashed by identity, so that helpers taking one can be memoised.
+@dataclass(frozen=True, eq=False)
 class Lexicon:
     """Word lists used to find places, attributions and actions.
 
