@@ -91,6 +91,7 @@ class _Found:
     candidates: list[Candidate]
     want: str | None = None
     scored: list[_Scored] = field(default_factory=list)
+    choice: _Choice | None = None
     pinned: bool = False
     dropped: bool = False
     in_captions: bool = False
@@ -749,15 +750,16 @@ def _resolve(found: list[_Found], text: str) -> None:
     regions = [c for c in named if c.kind == "oblast"]
     nearby = _Nearby(groups, regions, (c for f in found for c in f.candidates))
     countries = {g.candidates[0].country for g in found if len(g.candidates) == 1}
-    scored: dict[tuple[str, str, tuple[str, ...]], list[_Scored]] = {}
+    chosen: dict[tuple[str, str, tuple[str, ...]], tuple[list[_Scored], _Choice | None]] = {}
     for position, (f, key) in enumerate(zip(found, keys, strict=True)):
         qualifiers = _qualifiers(f, found[position + 1 :], text)
         # The same name with the same qualifiers scores the same wherever it stands.
         memo = (key, f.want or "", tuple(sorted(qualifiers)))
-        if memo not in scored or f.pinned:
+        if memo not in chosen or f.pinned:
             context = _Context(nearby, key, oblasts, qualifiers, countries)
-            scored[memo] = [_score(c, context) for c in f.candidates]
-        f.scored = scored[memo]
+            f.scored = [_score(c, context) for c in f.candidates]
+            chosen[memo] = f.scored, _choose(f) if f.candidates else None
+        f.scored, f.choice = chosen[memo]
 
 
 def _kind_filter(candidates: list[Candidate], want: str | None) -> list[Candidate]:
@@ -908,6 +910,33 @@ def _confidence(scores: list[float]) -> list[float]:
     return [w / total for w in weights]
 
 
+class _Choice(NamedTuple):
+    """What resolution made of a name: the place (``None`` when it abstained) and why."""
+
+    place: Candidate | None
+    confidence: float
+    candidates: str
+    reasons: str
+
+
+def _choose(f: _Found) -> _Choice:
+    """Pick the best-scored candidate, or abstain below ``settings.min_place_confidence``."""
+    labels = [f"{c.name} ({c.admin1 or c.country})" for c in f.candidates]
+    if f.pinned:
+        best, confidence, reasons = 0, 1.0, "review override"
+    else:
+        scores = [s.score for s in f.scored]
+        best = max(range(len(scores)), key=lambda i: (scores[i], -i))
+        confidence = _confidence(scores)[best] * f.scored[best].plausible
+        reasons = f.scored[best].explained()
+    others = "; ".join(label for i, label in enumerate(labels) if i != best)
+    if confidence < settings.min_place_confidence:
+        # Nothing was chosen: every candidate stays on the list, the likeliest first.
+        listed = "; ".join([labels[best], others] if others else [labels[best]])
+        return _Choice(None, round(confidence, 3), listed, reasons)
+    return _Choice(f.candidates[best], round(confidence, 3), others, reasons)
+
+
 def _row(article_id: str, f: _Found, field: str) -> dict[str, object]:
     prefix = "" if field == "text" else "c"
     base: dict[str, object] = {
@@ -918,27 +947,18 @@ def _row(article_id: str, f: _Found, field: str) -> dict[str, object]:
         "start": f.start,
         "end": f.end,
     }
-    if not f.candidates:
+    choice = f.choice
+    if choice is None:
         return {**base, "status": "no_match", "confidence": 0.0, "candidates": "", "reasons": ""}
-    if f.pinned:
-        confidences, best, reasons = [1.0], 0, "review override"
-    else:
-        scores = [s.score for s in f.scored]
-        confidences = [c * s.plausible for c, s in zip(_confidence(scores), f.scored, strict=True)]
-        best = max(range(len(f.candidates)), key=lambda i: (scores[i], -i))
-        reasons = f.scored[best].explained()
-    labels = [f"{c.name} ({c.admin1 or c.country})" for c in f.candidates]
-    others = "; ".join(label for i, label in enumerate(labels) if i != best)
-    if confidences[best] < settings.min_place_confidence:
-        # Nothing was chosen: every candidate stays on the list, the likeliest first.
+    place = choice.place
+    if place is None:
         return {
             **base,
             "status": "ambiguous",
-            "confidence": round(confidences[best], 3),
-            "candidates": "; ".join([labels[best], others] if others else [labels[best]]),
-            "reasons": reasons,
+            "confidence": choice.confidence,
+            "candidates": choice.candidates,
+            "reasons": choice.reasons,
         }
-    place = f.candidates[best]
     return {
         **base,
         schema.PLACE_ID: place.place_id,
@@ -948,8 +968,8 @@ def _row(article_id: str, f: _Found, field: str) -> dict[str, object]:
         "country": place.country,
         "lat": place.lat,
         "lon": place.lon,
-        "confidence": round(confidences[best], 3),
+        "confidence": choice.confidence,
         "status": "resolved",
-        "candidates": others,
-        "reasons": reasons,
+        "candidates": choice.candidates,
+        "reasons": choice.reasons,
     }
