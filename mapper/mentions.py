@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from itertools import accumulate
+from itertools import accumulate, repeat
 from typing import NamedTuple
 
 import numpy as np
@@ -150,9 +150,12 @@ def mentions_from_articles(
     rules = load_overrides() if overrides is None else overrides
     fallback = fallback or default_fallback()
     rows: list[dict[str, object]] = []
-    for article_id, article in articles.iterrows():
+    captions_of = articles["captions"] if "captions" in articles else repeat("")
+    for article_id, article_text, article_captions in zip(
+        articles.index, articles["text"], captions_of, strict=False
+    ):
         # Captions name places worth listing, but are resolved with the text as context.
-        text, captions = str(article["text"]), str(article.get("captions") or "")
+        text, captions = str(article_text), str(article_captions or "")
         found = find_names(text, gazetteer, lexicon, rules)
         in_captions = find_names(captions, gazetteer, lexicon, rules) if captions else []
         for f in in_captions:
