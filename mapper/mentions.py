@@ -67,6 +67,7 @@ _LISTED = re.compile(rf"{_LIST_JOIN.pattern}(?<![\w'’])(?=[{_CAPITAL_CLASS}])"
 # "Guevo and Oleshnya, and that in the Belgorod region ...": a new clause, not a qualifier.
 _CLAUSE_WORD = re.compile(r"\b(?:but|that|which|while|whereas|where|who|when)\b")
 _SOFTMAX_SCALE = 4.0
+_ONLY_BEGINS = (None, 1, None)
 # Endings a shortened district or region adjective may have lost ("Korenev" for Korenevo,
 # Korenevsky); tried in this order after an unknown stem followed by "district" or "region".
 _DISTRICT_ENDINGS = ("o", "e", "a", "sky", "skiy", "skyi", "ski", "ka", "skaya")
@@ -81,7 +82,7 @@ _FUNCTION_WORDS = frozenset(
 ).union(MONTH_NAMES, MONTH_ABBREVIATIONS, WEEKDAY_NAMES)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Found:
     """A name found in a text, before resolution."""
 
@@ -244,8 +245,11 @@ def find_names(
             continue
         last_start = start
         known = names.get(start)
-        if known is None and not cued(start):
-            continue
+        if known is None:
+            if not cued(start):
+                continue
+        elif known == _ONLY_BEGINS and _bare(_word_at(text, start)) in not_names:
+            continue  # "The", "He": words that begin names but never stand for a place
         words = _Words(text, start)
         first = words[0]
         key, length = _joined(known, words)
@@ -321,6 +325,11 @@ def _place_cues(lexicon: Lexicon) -> frozenset[str]:
 @cache
 def _cue_matcher(cues: frozenset[str]) -> NameMatcher:
     return NameMatcher({cue.split()[-1] for cue in cues})
+
+
+def _word_at(text: str, start: int) -> str:
+    word = _WORD.match(text, start)
+    return word.group() if word else ""
 
 
 def _words_before(text: str, start: int) -> list[str]:
