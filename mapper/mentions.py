@@ -343,6 +343,8 @@ def _words_before(text: str, start: int) -> list[str]:
 class _Words:
     """The words of ``text`` from a position on, read lazily as a name is extended."""
 
+    __slots__ = ("done", "text", "words")
+
     def __init__(self, text: str, start: int) -> None:
         self.text = text
         first = _WORD.match(text, start)
