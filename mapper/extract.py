@@ -48,7 +48,7 @@ import pandas as pd
 from mapper import schema
 from mapper._dates import MONTH_NAMES, WEEKDAY_NAMES, DateExpr, find_dates
 from mapper._lexicon import Lexicon, load, word_start
-from mapper._text import WORD_RE, lower_keeping_offsets, sentences, tokens
+from mapper._text import lower_keeping_offsets, sentences, tokens
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +180,9 @@ _THE_ENEMY = re.compile(r"\bthe enemy\b", re.IGNORECASE)
 _BY_AGENT = re.compile(r"\s+by\s+(?:the\s+)?([\w'’-]+(?:\s+[\w'’-]+)?)")
 _SENTENCE_END = re.compile(r"[.!?][\"”’)]*\s+")
 _LIST_COMMA = re.compile(r",\s*(?:and\s+|or\s+)?")
+# Where a word of mapper._text.WORD_RE starts, told by the characters before it: words are
+# counted in a gap without finding every word of the article first.
+_WORD_START = re.compile(r"(?<![^\W_])(?<![^\W_]['’])[^\W_]")
 _FULL_ACTIONS = ("captured", "liberated", "holds")
 _ACTS_ON_CONTROL = ("captured", "liberated", "withdrew", "advanced")
 _REGIONS = ("oblast", "district")
@@ -331,7 +334,6 @@ class _ArticleReader:
         self.hit_starts = [hit[1] for hit in self.action_hits]
         self.recent_places: list[_Place] = []
         self.claims_so_far: list[_Claim] = []
-        self.word_starts = [m.start() for m in WORD_RE.finditer(self.text)]
         self.mention_starts = [m["start"] for m in mentions]
 
     def _hits_within(self, start: int, end: int) -> list[tuple[str, int, int, str]]:
@@ -341,8 +343,10 @@ class _ArticleReader:
         return [hit for hit in self.action_hits[first:last] if hit[2] <= end]
 
     def _words_between(self, lo: int, hi: int) -> int:
-        """How many words start in ``text[lo:hi]``."""
-        return bisect_left(self.word_starts, hi) - bisect_left(self.word_starts, lo)
+        """How many words start in ``text[lo:hi]`` (minus those of ``text[hi:lo]`` if reversed)."""
+        if hi < lo:
+            return -self._words_between(hi, lo)
+        return len(_WORD_START.findall(self.text, lo, hi))
 
     def claims(self) -> list[_Claim]:
         hedge = self.lex.lower_cue_regex("hedge")

@@ -9,7 +9,8 @@ import pytest
 
 import mapper
 from mapper._lexicon import Lexicon, load
-from mapper._text import lower_keeping_offsets
+from mapper._text import WORD_RE, lower_keeping_offsets
+from mapper.extract import _WORD_START
 
 Claims = Callable[[str, str], pd.DataFrame]
 
@@ -624,3 +625,11 @@ def test_action_phrases_are_found_as_each_regex_alone_finds_them() -> None:
         for text in texts:
             found = [(a, m.span()) for a, m in tricky.action_matches(text)]
             assert found == each_regex_alone(tricky, text)
+
+
+def test_word_starts_are_told_as_the_word_regex_finds_them() -> None:
+    sample, _ = mapper.articles_from_paths([mapper.datasets.get_path("sample")])
+    texts = [*map(str, sample["text"]), "a’b’c d_e ’f g'' 1’000 é\u0301x Д-р"]
+    for text in texts:
+        expected = [m.start() for m in WORD_RE.finditer(text)]
+        assert [m.start() for m in _WORD_START.finditer(text)] == expected
