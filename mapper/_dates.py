@@ -171,7 +171,8 @@ def find_dates(
     found: list[DateExpr] = []
     lo, hi = within or (0, len(text))
     for match in _matches(text, lo, hi):
-        kind = next(k[1:] for k, v in match.groupdict().items() if v is not None)
+        # The kinds' groups are the only ones, and one of them matched.
+        kind = str(match.lastgroup)[1:]
         parts = _PARTS[kind].match(match.group())
         if parts is None:
             continue

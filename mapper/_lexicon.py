@@ -62,6 +62,31 @@ class Lexicon:
     def _cue_regexes(self) -> dict[tuple[str, bool], re.Pattern[str]]:
         return {}
 
+    def cue_starts(self, text: str, kinds: tuple[str, ...]) -> dict[str, list[int]]:
+        """Where the cues of each of ``kinds`` occur in lower-case ``text``, in order.
+
+        A match of :meth:`lower_cue_regex` starts at one of them, so where a kind has none
+        there its regex need not run. One Aho-Corasick pass finds them all.
+        """
+        automaton = self._cue_automata.get(kinds)
+        if automaton is None:
+            kinds_of: dict[str, set[str]] = defaultdict(set)
+            for kind in kinds:
+                for phrase in self.cues.get(kind, ()):
+                    kinds_of[phrase].add(kind)
+            automaton = _automaton({phrase: tuple(found) for phrase, found in kinds_of.items()})
+            self._cue_automata[kinds] = automaton
+        starts: dict[str, list[int]] = defaultdict(list)
+        if automaton.kind == ahocorasick.AHOCORASICK:
+            for last, (length, found) in automaton.iter(text):
+                for kind in found:
+                    starts[kind].append(last - length + 1)
+        return {kind: sorted(at) for kind, at in starts.items()}
+
+    @cached_property
+    def _cue_automata(self) -> dict[tuple[str, ...], ahocorasick.Automaton]:
+        return {}
+
     def action_matches(self, text: str) -> Iterator[tuple[str, re.Match[str]]]:
         """Every match of every action regex in ``text``, as each one's ``finditer`` finds it.
 
@@ -96,10 +121,7 @@ class Lexicon:
                 blind.add(i)
             for head in heads or ():
                 regexes_of[head].append(i)
-        automaton = ahocorasick.Automaton()
-        for head, regexes in regexes_of.items():
-            automaton.add_word(head, (len(head), tuple(regexes)))
-        automaton.make_automaton()
+        automaton = _automaton({head: tuple(regexes) for head, regexes in regexes_of.items()})
         return automaton, frozenset(blind)
 
     @cached_property
@@ -110,6 +132,15 @@ class Lexicon:
     def side_of(self, actor: str) -> str:
         """The side of an actor pattern matched by :attr:`actor_regex`."""
         return _sides(self.actors)[actor.lower()]
+
+
+def _automaton(values: dict[str, tuple[Any, ...]]) -> ahocorasick.Automaton:
+    """An Aho-Corasick automaton of the keys of ``values``; a key's value goes with its length."""
+    automaton = ahocorasick.Automaton()
+    for key, value in values.items():
+        automaton.add_word(key, (len(key), value))
+    automaton.make_automaton()
+    return automaton
 
 
 @cache

@@ -332,6 +332,8 @@ class _ArticleReader:
             key=lambda hit: (hit[1], hit[1] - hit[2]),
         )
         self.hit_starts = [hit[1] for hit in self.action_hits]
+        # Where cues stand: most sentences have no hedge, most articles no retraction.
+        self.cue_starts = lexicon.cue_starts(self.lower, ("hedge", "speech", "retraction"))
         self.recent_places: list[_Place] = []
         self.claims_so_far: list[_Claim] = []
         self.mention_starts = [m["start"] for m in mentions]
@@ -341,6 +343,11 @@ class _ArticleReader:
         first = bisect_left(self.hit_starts, start)
         last = bisect_right(self.hit_starts, end)
         return [hit for hit in self.action_hits[first:last] if hit[2] <= end]
+
+    def _cue_within(self, kind: str, start: int, end: int) -> bool:
+        """Whether a cue of ``kind`` starts in ``text[start:end]``."""
+        starts = self.cue_starts.get(kind, [])
+        return bisect_left(starts, start) < bisect_left(starts, end)
 
     def _words_between(self, lo: int, hi: int) -> int:
         """How many words start in ``text[lo:hi]`` (minus those of ``text[hi:lo]`` if reversed)."""
@@ -352,7 +359,7 @@ class _ArticleReader:
         hedge = self.lex.lower_cue_regex("hedge")
         for start, end in sentences(self.text):
             sentence_claims = list(self._sentence(start, end))
-            if hedge.search(self.lower[start:end]):
+            if self._cue_within("hedge", start, end) and hedge.search(self.lower[start:end]):
                 targets = sentence_claims or [
                     c for c in self.claims_so_far if c.sentence == self.previous_sentence
                 ]
@@ -366,6 +373,8 @@ class _ArticleReader:
 
     def _apply_retractions(self) -> None:
         """Negate a claim its own source withdrew ("removed the village from its report")."""
+        if "retraction" not in self.cue_starts:
+            return
         for match in self.lex.lower_cue_regex("retraction").finditer(self.lower):
             withdrawn = [
                 c
@@ -467,7 +476,7 @@ class _ArticleReader:
                     start + match.start("np"),
                 )
             )
-        for match in speech.finditer(lower):
+        for match in speech.finditer(lower) if self._cue_within("speech", start, end) else ():
             before = sentence[: match.start()]
             # These three end at the verb and span a few words: only those words are searched.
             passive = _PASSIVE_BEFORE.search(before, _last_words(before, 2))

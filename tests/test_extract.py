@@ -633,3 +633,14 @@ def test_word_starts_are_told_as_the_word_regex_finds_them() -> None:
     for text in texts:
         expected = [m.start() for m in WORD_RE.finditer(text)]
         assert [m.start() for m in _WORD_START.finditer(text)] == expected
+
+
+def test_every_cue_match_starts_where_a_cue_is_found() -> None:
+    bundled = load()
+    sample, _ = mapper.articles_from_paths([mapper.datasets.get_path("sample")])
+    for text in sample["text"]:
+        lower = lower_keeping_offsets(str(text))
+        starts = bundled.cue_starts(lower, tuple(bundled.cues))
+        for kind in bundled.cues:
+            found = {m.start() for m in bundled.lower_cue_regex(kind).finditer(lower)}
+            assert found <= set(starts.get(kind, []))
