@@ -53,6 +53,17 @@ from mapper._text import lower_keeping_offsets, sentences, tokens
 log = logging.getLogger(__name__)
 
 OUTLET = "the outlet"
+
+
+def _initial(words: str) -> str:
+    """A look-ahead for the first letters of ``words`` ("a|b|..."), to put before them.
+
+    Case-blind, a regex tries every alternative at every word; the look-ahead lets it pass
+    over most words at once (same matches, two to three times faster).
+    """
+    return "(?=[" + "".join(sorted({re.escape(word[0]) for word in words.split("|")})) + "])"
+
+
 # A mention as a plain dict (a row of the mentions frame, with its mention_id).
 _Place = dict[str, Any]
 # These two and the cue regexes run over lower-case text (see lower_keeping_offsets).
@@ -91,9 +102,12 @@ _AND_END = re.compile(r"\band$")
 _AND = re.compile(r"\s+and\s+")
 _DEFINITE = re.compile(r"the\s+([a-z][a-z ]*)")
 _PASSIVE_BEFORE = re.compile(r"(?:\b(?:was|were|been|being|is|are|be|got)\s+(?:\w+ly\s+)?)$")
+_SIDE_WORDS = (
+    r"ukrainian|ukraine['’]s|ukraine|kyiv['’]s|kyiv|russian|russia['’]s|russia|"
+    r"moscow['’]s|moscow|north korean|enemy|its|his|their|our"
+)
 _SIDE_WORD = re.compile(
-    r"\b(?P<who>ukrainian|ukraine['’]s|ukraine|kyiv['’]s|kyiv|russian|russia['’]s|russia|"
-    r"moscow['’]s|moscow|north korean|enemy|its|his|their|our)\b"
+    rf"\b{_initial(_SIDE_WORDS)}(?P<who>{_SIDE_WORDS})\b"
     r"(?P<noun>(?:\s+[\w-]+){0,2}?\s+(?:forces|troops|units|army|soldiers|military|fighters|"
     r"servicemen|brigades?|columns|assault groups?|marines|paratroopers|defenders|"
     r"sabotage groups?|group|formations|men))?",
@@ -110,14 +124,14 @@ _QUALIFIER_BEFORE = re.compile(
     r"ukraine['’]s\s+)?(?:\w+\s+)?$",
     re.IGNORECASE,
 )
+# One look-ahead after a space, not one per kind of clause: twice as fast.
 _SPLIT = re.compile(
-    r"[;:]|,(?!\d)|\s(?=(?:while|whereas|but)\s)|\s(?=and\s+(?:that|said|added|says)\b)"
-    r"|\s(?=as\s+(?:[A-Z]|the\s|ukrainian|russian))|[\"“”]"
+    r"[;:\"“”]|,(?!\d)|\s(?=(?:while|whereas|but)\s|and\s+(?:that|said|added|says)\b"
+    r"|as\s+(?:[A-Z]|the\s|ukrainian|russian))"
 )
+_NP_SPLIT_WORDS = "that|although|though|because|after|before|since|while|whereas|when|if|but|so"
 _NP_SPLIT = re.compile(
-    r"[,;:\"“”]|\b(?:that|although|though|because|after|before|since|while|whereas|when|if|"
-    r"but|so)\b",
-    re.IGNORECASE,
+    rf"[,;:\"“”]|\b{_initial(_NP_SPLIT_WORDS)}(?:{_NP_SPLIT_WORDS})\b", re.IGNORECASE
 )
 _PRONOUN_SUBJECT = re.compile(
     r"^\W*(?:(?:late\s+|early\s+)?on\s+\w+\s+)?(?:that\s+)?(?:it|they|we|he|she)\b",
