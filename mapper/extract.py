@@ -408,8 +408,10 @@ class _ArticleReader:
         first = bisect_left(self.mention_starts, start)
         last = bisect_left(self.mention_starts, end)
         in_sentence = [m for m in self.mentions[first:last] if m["end"] <= end]
-        splits = [start + m.start() for m in _SPLIT.finditer(sentence)]
-        splits = [s for s in splits if not _inside_place_list(s, in_sentence, self.text)]
+        splits: list[int] = []
+        if self._hits_within(start, end):  # clauses matter only to the claims of an action
+            splits = [start + m.start() for m in _SPLIT.finditer(sentence)]
+            splits = [s for s in splits if not _inside_place_list(s, in_sentence, self.text)]
         attributions = self._attributions(start, end)
         if not attributions and sentence.lstrip()[:1] in '"“' and self.quoted is not None:
             # The second sentence of a quote: "... ," X said. "More words."
@@ -708,8 +710,10 @@ class _ArticleReader:
                 crossings = sum(lo <= s < hi for s in splits)
                 return float(gap + 6.0 * crossings + penalty)
 
-            best = min(live, key=cost)
-            if cost(best) < math.inf:
+            costs = [cost(t) for t in live]
+            lowest = min(costs)
+            if lowest < math.inf:
+                best = live[costs.index(lowest)]  # the first of the cheapest, as min() picks
                 (best.absorbed_by or best).places.append(place)
 
     def _background(self, trigger: _Trigger, splits: list[int], start: int) -> bool:
@@ -1003,25 +1007,26 @@ class _ArticleReader:
         def distance(d: DateExpr) -> int:
             return min(abs(d.start - trigger.end), abs(trigger.start - d.end))
 
+        # The pools in order of preference, each built only if those before are empty.
         in_segment = [d for d in dates if lo <= d.start <= hi]
-        pools = [[d for d in in_segment if not attached(d)], in_segment]
-        if not own_clause:
-            # A date in another part of the sentence: before the trigger ("On Thursday, troops
-            # took X") or in a phrase after it ("took X, north of Sudzha, last month"), but not
-            # in a later clause with a verb of its own ("X, which it held last year").
-            def own_predicate(d: DateExpr) -> bool:
-                lo = max([s for s in splits if s <= d.start], default=trigger.end)
-                return lo > trigger.end and bool(
-                    _RELATIVE_OR_THAT.search(self.text, lo, d.start)
-                    or bisect_left(self.hit_starts, lo) < bisect_left(self.hit_starts, d.start)
-                )
+        if in_segment:
+            return min([d for d in in_segment if not attached(d)] or in_segment, key=distance)
+        if own_clause:
+            return None
 
-            pools += [[d for d in dates if not attached(d) and not own_predicate(d)]]
-            pools += [[d for d in dates if attached(d)]]
-        for pool in pools:
-            if pool:
-                return min(pool, key=distance)
-        return None
+        # A date in another part of the sentence: before the trigger ("On Thursday, troops
+        # took X") or in a phrase after it ("took X, north of Sudzha, last month"), but not
+        # in a later clause with a verb of its own ("X, which it held last year").
+        def own_predicate(d: DateExpr) -> bool:
+            lo = max([s for s in splits if s <= d.start], default=trigger.end)
+            return lo > trigger.end and bool(
+                _RELATIVE_OR_THAT.search(self.text, lo, d.start)
+                or bisect_left(self.hit_starts, lo) < bisect_left(self.hit_starts, d.start)
+            )
+
+        pool = [d for d in dates if not attached(d) and not own_predicate(d)]
+        pool = pool or [d for d in dates if attached(d)]
+        return min(pool, key=distance) if pool else None
 
 
 def _anchor(dateline: re.Match[str] | None, published: dt.date) -> dt.date:
