@@ -47,7 +47,7 @@ import pandas as pd
 
 from mapper import schema
 from mapper._dates import MONTH_NAMES, WEEKDAY_NAMES, DateExpr, find_dates
-from mapper._lexicon import Lexicon, load, word_start
+from mapper._lexicon import Lexicon, load, matches_at, word_start
 from mapper._text import lower_keeping_offsets, sentences, tokens
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,9 @@ _SPEAKER_AFTER = re.compile(
     rf"(?=\s*(?:[,;:.!?\"”(]|$)|\s+(?:{_WHEN_SAID}|told|adding|who|while)\b)"
 )
 # "Kyiv has not confirmed it", "declined to say": no statement, so nobody to attribute to.
-_NOT_SAID = re.compile(r"(?:\bnot|n['’]t|\bnever|\bdeclined to|\brefused to)\s+(?:yet\s+)?$", re.I)
+_NOT_SAID = re.compile(  # the look-ahead for the first letters makes it twice as fast
+    r"(?=[ndr])(?:\bnot|n['’]t|\bnever|\bdeclined to|\brefused to)\s+(?:yet\s+)?$", re.I
+)
 _APPOSITION_WORDS = 6
 _CIRCUMSTANCE = re.compile(r"(?:[a-z]+ing|in|at|on|after|during|when|while)\b")
 _DENIAL_REACH = 400  # characters, about two sentences
@@ -358,10 +360,10 @@ class _ArticleReader:
         last = bisect_right(self.hit_starts, end)
         return [hit for hit in self.action_hits[first:last] if hit[2] <= end]
 
-    def _cue_within(self, kind: str, start: int, end: int) -> bool:
-        """Whether a cue of ``kind`` starts in ``text[start:end]``."""
+    def _cues_within(self, kind: str, start: int, end: int) -> list[int]:
+        """Where cues of ``kind`` start in ``text[start:end]``, counted from ``start``."""
         starts = self.cue_starts.get(kind, [])
-        return bisect_left(starts, start) < bisect_left(starts, end)
+        return [at - start for at in starts[bisect_left(starts, start) : bisect_left(starts, end)]]
 
     def _words_between(self, lo: int, hi: int) -> int:
         """How many words start in ``text[lo:hi]`` (minus those of ``text[hi:lo]`` if reversed)."""
@@ -373,7 +375,7 @@ class _ArticleReader:
         hedge = self.lex.lower_cue_regex("hedge")
         for start, end in sentences(self.text):
             sentence_claims = list(self._sentence(start, end))
-            if self._cue_within("hedge", start, end) and hedge.search(self.lower[start:end]):
+            if self._cues_within("hedge", start, end) and hedge.search(self.lower[start:end]):
                 targets = sentence_claims or [
                     c for c in self.claims_so_far if c.sentence == self.previous_sentence
                 ]
@@ -492,7 +494,7 @@ class _ArticleReader:
                     start + match.start("np"),
                 )
             )
-        for match in speech.finditer(lower) if self._cue_within("speech", start, end) else ():
+        for match in matches_at(speech, self._cues_within("speech", start, end), lower):
             before = sentence[: match.start()]
             # These three end at the verb and span a few words: only those words are searched.
             passive = _PASSIVE_BEFORE.search(before, _last_words(before, 2))
