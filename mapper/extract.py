@@ -143,6 +143,12 @@ _ADVERB_BEFORE_VERB = re.compile(
     r"\s*\b(?:likewise|also|separately|meanwhile|however|later|earlier|again|previously)\s*$",
     re.IGNORECASE,
 )
+# Cue kinds the reader looks for: lower-case regexes over the lower-case text, case-blind
+# ones over the text itself.
+_LOWER_CUES = ("hedge", "speech", "retraction")
+_BLIND_CUES = ("modal", "reference", "anaphor", "region_anaphor")
+# Case-blind, re takes these for "i" or "s"; str.lower does not.
+_FOLDED_APART = re.compile("[İıſ]")
 _DAYS = "|".join(WEEKDAY_NAMES)
 _MONTHS = "|".join(MONTH_NAMES)
 _WHEN = (
@@ -348,8 +354,10 @@ class _ArticleReader:
             key=lambda hit: (hit[1], hit[1] - hit[2]),
         )
         self.hit_starts = [hit[1] for hit in self.action_hits]
-        # Where cues stand: most sentences have no hedge, most articles no retraction.
-        self.cue_starts = lexicon.cue_starts(self.lower, ("hedge", "speech", "retraction"))
+        # Where cues stand: most sentences have no hedge, most articles no retraction, most
+        # triggers no modal before them.
+        self.cue_starts = lexicon.cue_starts(self.lower, (*_LOWER_CUES, *_BLIND_CUES))
+        self.blind_cues_found = _ascii_cues(lexicon) and not _FOLDED_APART.search(self.text)
         self.recent_places: list[_Place] = []
         self.claims_so_far: list[_Claim] = []
         self.mention_starts = [m["start"] for m in mentions]
@@ -364,6 +372,14 @@ class _ArticleReader:
         """Where cues of ``kind`` start in ``text[start:end]``, counted from ``start``."""
         starts = self.cue_starts.get(kind, [])
         return [at - start for at in starts[bisect_left(starts, start) : bisect_left(starts, end)]]
+
+    def _may_hold(self, kind: str, lo: int, hi: int) -> bool:
+        """Whether ``cue_regex(kind)`` can match in ``text[lo:hi]``: only where a cue starts.
+
+        The cues are found in the lower-case text. Where they stand the case-blind regex can
+        match too, unless the text has a letter that re folds apart from str.lower.
+        """
+        return not self.blind_cues_found or bool(self._cues_within(kind, lo, hi))
 
     def _words_between(self, lo: int, hi: int) -> int:
         """How many words start in ``text[lo:hi]`` (minus those of ``text[hi:lo]`` if reversed)."""
@@ -603,8 +619,11 @@ class _ArticleReader:
             kept.append(trigger)
         modal = self.lex.cue_regex("modal")
         for trigger in kept:
-            window = self.text[max(start, trigger.start - 25) : trigger.start]
-            if modal.search(window) or _TIME_REFERENCE.match(self.text, trigger.end):
+            lo = max(start, trigger.start - 25)
+            modal_before = self._may_hold("modal", lo, trigger.start) and modal.search(
+                self.text[lo : trigger.start]
+            )
+            if modal_before or _TIME_REFERENCE.match(self.text, trigger.end):
                 # "aims to capture", "since the fighting started": no claim
                 trigger.dropped = True
             for a in attributions:
@@ -630,9 +649,12 @@ class _ArticleReader:
             if not ok:
                 continue
             ok = ok and not any(a.span[0] <= m["start"] < a.span[1] for a in attributions)
-            before = self.text[max(start, m["start"] - 40) : m["start"]]
+            lo = max(start, m["start"] - 40)
             after = self.text[m["end"] : m["end"] + 30].lower()
-            ok = ok and not self.reference_before.search(before)
+            ok = ok and not (
+                self._may_hold("reference", lo, m["start"])
+                and self.reference_before.search(self.text[lo : m["start"]])
+            )
             # "Kursk governor Alexander Khinshtein": the place names an office, not an event.
             ok = ok and not self.title_after.match(after)
             if m["place_kind"] == "capital" and not _STRUCK_CAPITAL.search(
@@ -750,8 +772,11 @@ class _ArticleReader:
             gap = self.text[before[-1]["end"] : seg_start]
             return before[-1:] if len(gap.split()) <= _APPOSITION_WORDS else []
         segment_end = min([s for s in splits if s > trigger.end], default=trigger.end + 80)
-        window = self.text[max(start, trigger.start - 30) : segment_end]
-        if self.lex.cue_regex("region_anaphor").search(window):
+        lo = max(start, trigger.start - 30)
+        window = self.text[lo:segment_end]
+        if self._may_hold("region_anaphor", lo, segment_end) and self.lex.cue_regex(
+            "region_anaphor"
+        ).search(window):
             # "the full liberation of its western region": the region named last.
             regions = [
                 m
@@ -759,7 +784,8 @@ class _ArticleReader:
                 if m["end"] <= trigger.start and m["place_kind"] == "oblast"
             ]
             return regions[-1:]
-        anaphors = self.lex.cue_regex("anaphor").finditer(window)
+        may_refer = self._may_hold("anaphor", lo, segment_end)
+        anaphors = self.lex.cue_regex("anaphor").finditer(window) if may_refer else iter(())
         # "the area under Ukrainian control" is a new area, not the place named before.
         if not any(not _DESCRIBED.match(window, a.end()) for a in anaphors):
             return []
@@ -1054,6 +1080,12 @@ def _title_after(titles: tuple[str, ...]) -> re.Pattern[str]:
         + "|".join(re.escape(t) for t in titles)
         + r")\b"
     )
+
+
+@lru_cache(maxsize=16)
+def _ascii_cues(lexicon: Lexicon) -> bool:
+    """Whether the case-blind cues are all ASCII (folded the same by re and by str.lower)."""
+    return all(cue.isascii() for kind in _BLIND_CUES for cue in lexicon.cues.get(kind, ()))
 
 
 @lru_cache(maxsize=4096)

@@ -644,3 +644,13 @@ def test_every_cue_match_starts_where_a_cue_is_found() -> None:
         for kind in bundled.cues:
             found = {m.start() for m in bundled.lower_cue_regex(kind).finditer(lower)}
             assert found <= set(starts.get(kind, []))
+
+
+@pytest.mark.parametrize(
+    "aim",
+    ["aims to", "AIMS TO", "aıms to"],  # re takes the dotless "ı" for "i", case-blind
+)
+def test_a_modal_cue_counts_in_any_case(claims_of: Claims, aim: str) -> None:
+    claims = claims_of("2025-04-27", f"Russian forces {aim} capture Sudzha, the ministry said.")
+    assert rows(claims) == []
+    assert rows(claims_of("2025-04-27", "Russian forces captured Sudzha, the ministry said."))
