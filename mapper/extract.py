@@ -115,9 +115,10 @@ _SIDE_WORD = re.compile(
     r"sabotage groups?|group|formations|men))?",
     re.IGNORECASE,
 )
+_SETTLEMENTS = ("settlements", "villages", "towns", "localities", "hamlets")
 _COUNT = re.compile(
     r"\b(?:\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|dozens of|"
-    r"a dozen|more than \d+)\s+(?:\w+\s+)?(?:settlements|villages|towns|localities|hamlets)\s+in\s+"
+    rf"a dozen|more than \d+)\s+(?:\w+\s+)?(?:{'|'.join(_SETTLEMENTS)})\s+in\s+"
     r"(?:the\s+|russia['’]s\s+|ukraine['’]s\s+)?$",
     re.IGNORECASE,
 )
@@ -148,7 +149,7 @@ _ADVERB_BEFORE_VERB = re.compile(
 _LOWER_CUES = ("hedge", "speech", "retraction")
 _BLIND_CUES = ("modal", "reference", "anaphor", "region_anaphor")
 # Case-blind, re takes these for "i" or "s"; str.lower does not.
-_FOLDED_APART = re.compile("[İıſ]")
+_FOLDED_APART = "İıſ"
 _DAYS = "|".join(WEEKDAY_NAMES)
 _MONTHS = "|".join(MONTH_NAMES)
 _WHEN = (
@@ -357,7 +358,9 @@ class _ArticleReader:
         # Where cues stand: most sentences have no hedge, most articles no retraction, most
         # triggers no modal before them.
         self.cue_starts = lexicon.cue_starts(self.lower, (*_LOWER_CUES, *_BLIND_CUES))
-        self.blind_cues_found = _ascii_cues(lexicon) and not _FOLDED_APART.search(self.text)
+        # Case-blind regexes over the text match where lower-case ones over the lower-case
+        # text do, unless the text has a letter that re folds apart from str.lower.
+        self.folds_like_lower = not any(char in self.text for char in _FOLDED_APART)
         self.recent_places: list[_Place] = []
         self.claims_so_far: list[_Claim] = []
         self.mention_starts = [m["start"] for m in mentions]
@@ -376,10 +379,17 @@ class _ArticleReader:
     def _may_hold(self, kind: str, lo: int, hi: int) -> bool:
         """Whether ``cue_regex(kind)`` can match in ``text[lo:hi]``: only where a cue starts.
 
-        The cues are found in the lower-case text. Where they stand the case-blind regex can
-        match too, unless the text has a letter that re folds apart from str.lower.
+        The cues are found in the lower-case text: see ``folds_like_lower``.
         """
-        return not self.blind_cues_found or bool(self._cues_within(kind, lo, hi))
+        if not (self.folds_like_lower and _ascii_cues(self.lex)):
+            return True
+        return bool(self._cues_within(kind, lo, hi))
+
+    def _counts_settlements(self, lo: int, hi: int) -> bool:
+        """Whether ``text[lo:hi]`` ends in a count of settlements ("ten villages in the ")."""
+        if self.folds_like_lower and not any(n in self.lower[lo:hi] for n in _SETTLEMENTS):
+            return False  # no such word, so no count of them (cheaper than the regex)
+        return bool(_COUNT.search(self.text[lo:hi]))
 
     def _words_between(self, lo: int, hi: int) -> int:
         """How many words start in ``text[lo:hi]`` (minus those of ``text[hi:lo]`` if reversed)."""
@@ -675,10 +685,10 @@ class _ArticleReader:
         self, region: _Place, mentions: list[_Place], triggers: list[_Trigger], start: int
     ) -> bool:
         """Whether an oblast or district mention only says where an earlier place lies."""
-        before = self.text[max(start, region["start"] - 60) : region["start"]]
-        if _COUNT.search(before):
+        lo = max(start, region["start"] - 60)
+        if self._counts_settlements(lo, region["start"]):
             return False
-        if not _QUALIFIER_BEFORE.search(before):
+        if not _QUALIFIER_BEFORE.search(self.text[lo : region["start"]]):
             return False
         for m in mentions:
             inside = (
@@ -853,7 +863,7 @@ class _ArticleReader:
         if (
             place is not None
             and place["place_kind"] == "oblast"
-            and _COUNT.search(self.text[max(start, place["start"] - 60) : place["start"]])
+            and self._counts_settlements(max(start, place["start"] - 60), place["start"])
         ):
             # "retook ten settlements in the Kursk region": a ground advance in the region.
             action = "advanced"
@@ -973,18 +983,11 @@ class _ArticleReader:
     @staticmethod
     def _subject(before: str, side: str) -> str | None:
         """The side of the first subject-like side word ("Russian forces", "Kyiv")."""
-        subjects = [
-            m
-            for m in _SIDE_WORD.finditer(before)
-            if m.group("noun") or m.group("who").lower() in ("ukraine", "russia", "kyiv", "moscow")
-        ]
-        subjects = [
-            m
-            for m in subjects
-            if not m.group("who").lower().endswith(("'s", "’s")) or m.group("noun")
-        ]
-        if subjects:
-            return _side_of_word(subjects[0].group("who"), side)
+        for m in _SIDE_WORD.finditer(before):
+            who = m.group("who").lower()
+            # A name alone is a subject; a possessive ("Russia's") only with a noun after it.
+            if m.group("noun") or who in ("ukraine", "russia", "kyiv", "moscow"):
+                return _side_of_word(m.group("who"), side)
         return None
 
     def _oblast_controller(

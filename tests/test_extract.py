@@ -654,3 +654,11 @@ def test_a_modal_cue_counts_in_any_case(claims_of: Claims, aim: str) -> None:
     claims = claims_of("2025-04-27", f"Russian forces {aim} capture Sudzha, the ministry said.")
     assert rows(claims) == []
     assert rows(claims_of("2025-04-27", "Russian forces captured Sudzha, the ministry said."))
+
+
+def test_a_count_of_villages_in_a_region_is_an_advance_there(claims_of: Claims) -> None:
+    said = "Ukraine's general staff said its forces had liberated {} on Monday."
+    counted = claims_of("2025-04-27", said.format("ten villages in the Kursk region"))
+    assert [r[1:3] for r in rows(counted)] == [("advanced", "Kursk Oblast")]
+    whole = claims_of("2025-04-27", said.format("the Kursk region"))
+    assert [r[1:3] for r in rows(whole)] == [("liberated", "Kursk Oblast")]
