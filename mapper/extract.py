@@ -383,7 +383,8 @@ class _ArticleReader:
         """
         if not (self.folds_like_lower and _ascii_cues(self.lex)):
             return True
-        return bool(self._cues_within(kind, lo, hi))
+        starts = self.cue_starts.get(kind, [])
+        return bisect_left(starts, lo) < bisect_left(starts, hi)
 
     def _counts_settlements(self, lo: int, hi: int) -> bool:
         """Whether ``text[lo:hi]`` ends in a count of settlements ("ten villages in the ")."""
