@@ -64,8 +64,9 @@ class Score:
         self.tp += sum((g & p).values())
         self.fn += sum((g - p).values())
         self.fp += sum((p - g).values())
-        self.misses += [(item_id, x) for x in (g - p).elements()]
-        self.extras += [(item_id, x) for x in (p - g).elements()]
+        # Sorted: sets of names iterate in an order that changes from one process to the next.
+        self.misses += [(item_id, x) for x in sorted((g - p).elements(), key=repr)]
+        self.extras += [(item_id, x) for x in sorted((p - g).elements(), key=repr)]
 
 
 @dataclass

@@ -82,3 +82,12 @@ def test_eval_report_has_fields_and_confusion(capsys: pytest.CaptureFixture[str]
     assert main(["eval", str(Path(__file__).parent / "data" / "claims_eval.jsonl")]) == EXIT_OK
     out = capsys.readouterr().out
     assert "per field" in out and "actions (rows labelled" in out
+
+
+def test_misses_and_extras_are_listed_in_one_order() -> None:
+    one, other = Score(), Score()
+    names = ["Sudzha", "Gornal", "Kursk Oblast", "Ukraine", "Russia"]
+    one.add("d1", ["Lgov", "Tetkino"], names)
+    other.add("d1", ["Tetkino", "Lgov"], list(reversed(names)))
+    assert one.extras == other.extras
+    assert one.misses == other.misses == [("d1", "Lgov"), ("d1", "Tetkino")]
