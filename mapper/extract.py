@@ -803,9 +803,12 @@ class _ArticleReader:
         earlier = [t for t in triggers if t.end <= trigger.start and t.places]
         if earlier:
             return list(earlier[-1].places)
-        settlements = [p for p in self.recent_places if _village_like(p)]
         before = [m for m in mentions if m["end"] <= trigger.start and _village_like(m)]
-        return before[-1:] or settlements[-1:]
+        if before:
+            return before[-1:]
+        # Else the last settlement of the sentences before (looked for from the end).
+        settlement = next((p for p in reversed(self.recent_places) if _village_like(p)), None)
+        return [] if settlement is None else [settlement]
 
     def _claimant(
         self, trigger: _Trigger, attributions: list[_Attribution], splits: list[int]
@@ -1364,7 +1367,7 @@ def _row(article_id: str, article: dict[str, Any], c: _Claim) -> dict[str, objec
         "place_name": _place_name(c.place),
         schema.PLACE_ID: place_id if isinstance(place_id, str) else None,
         schema.MENTION_ID: c.place[schema.MENTION_ID],
-        "event_date": pd.NaT if c.undated else pd.Timestamp(date),
+        "event_date": pd.NaT if c.undated else date,  # made UTC timestamps column-wise
         "date_precision": None if c.undated else precision,
         "asserted_controller": c.controller,
         "negated": c.negated,
