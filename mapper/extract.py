@@ -523,13 +523,12 @@ class _ArticleReader:
             )
         for match in matches_at(speech, self._cues_within("speech", start, end), lower):
             before = sentence[: match.start()]
-            # These three end at the verb and span a few words: only those words are searched.
-            passive = _PASSIVE_BEFORE.search(before, _last_words(before, 2))
-            if passive or _NOT_SAID.search(before, _last_words(before, 3)):
+            cut = _last_words(before, 3)
+            unsaid, adverb = _before_verb(before[cut:])
+            if unsaid:
                 continue
-            adverb = _ADVERB_BEFORE_VERB.search(before, _last_words(before, 1))
             if adverb:
-                before = before[: adverb.start()] + before[adverb.end() :]
+                before = before[: cut + adverb[0]] + before[cut + adverb[1] :]
             pieces = _NP_SPLIT.split(before)
             left = pieces[-1]
             if _RELATIVE.fullmatch(left) and len(pieces) > 1:
@@ -1108,6 +1107,19 @@ def _village_like(place: _Place) -> bool:
 def _sentence_start(text: str, position: int) -> int:
     ends = [m.end() for m in _SENTENCE_END.finditer(text[:position])]
     return ends[-1] if ends else 0
+
+
+@lru_cache(maxsize=65_536)
+def _before_verb(words: str) -> tuple[bool, tuple[int, int] | None]:
+    """What the last words before a speech verb say of it (at most three words, as written).
+
+    Whether it is passive or denied ("was reported", "has not said"), and where an adverb
+    before it is ("also said"). Those regexes end at the verb and span at most that many
+    words, so the words alone tell, and they recur ("the ministry said"): memoised.
+    """
+    unsaid = bool(_PASSIVE_BEFORE.search(words) or _NOT_SAID.search(words))
+    adverb = _ADVERB_BEFORE_VERB.search(words)
+    return unsaid, adverb.span() if adverb else None
 
 
 def _last_words(text: str, count: int) -> int:
