@@ -97,6 +97,8 @@ _RELATIVE_OR_THAT = re.compile(rf"\b(?:{_RELATIVE_WORDS}|that)\b", re.IGNORECASE
 _SIDE_NAMES = ("ukrain", "russia", "kyiv", "moscow")
 _PASSIVE_STARTS = ("was ", "were ", "been ", "being ")
 _CLAUSE_BOUNDARY = re.compile(r";|\b(?:(?:and|but)\s+that|but|while|whereas)\b")
+# Every boundary holds one of these: most clauses have none, and need no scan.
+_CLAUSE_BOUNDARY_WORDS = (";", "that", "but", "while", "whereas")
 # A quote closes just before the speaker: "...," the ministry said.
 _QUOTE_END = re.compile(r"[\"”],?\s*$")
 _QUOTE_COMMA_END = re.compile(r"[\"”]\s*,\s*$")
@@ -955,7 +957,9 @@ class _ArticleReader:
         before = self.text[clause_start : trigger.start]
         # "said Russian forces had been stopped ... and that Ukrainian troops had retaken X":
         # the subject is the one of the trigger's own clause.
-        clauses = list(_CLAUSE_BOUNDARY.finditer(before))
+        clauses = []
+        if any(word in before for word in _CLAUSE_BOUNDARY_WORDS):
+            clauses = list(_CLAUSE_BOUNDARY.finditer(before))
         if clauses:
             clause_start += clauses[-1].end()
             before = before[clauses[-1].end() :]
