@@ -41,7 +41,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
@@ -53,6 +53,7 @@ from mapper._text import lower_keeping_offsets, sentences, tokens
 log = logging.getLogger(__name__)
 
 OUTLET = "the outlet"
+_T = TypeVar("_T")
 
 
 def _initial(words: str) -> str:
@@ -466,7 +467,7 @@ class _ArticleReader:
             if trigger.dropped:
                 continue
             background = self._background(trigger, splits, start)
-            clause = max([s for s in splits if s < trigger.start], default=None)
+            clause = _last_split(splits, trigger.start - 1, None)
             if clause is not None and _RELATIVE.match(self.text, clause + 1):
                 # A relative clause speaks of its own places or of the noun it hangs on, never
                 # of a place earlier in the sentence.
@@ -724,8 +725,8 @@ class _ArticleReader:
         if not live:
             return
         for place in places:
-            lo = max([s for s in splits if s <= place["start"]], default=sentence[0])
-            hi = min([s for s in splits if s >= place["end"]], default=sentence[1])
+            lo = _last_split(splits, place["start"], sentence[0])
+            hi = _first_split(splits, place["end"], sentence[1])
             own = [t for t in live if lo <= t.start < hi]
             if not own and _NO_CLAIM.search(self.text[lo:hi]):
                 continue  # "made no confirmed gains near X", "next will be X"
@@ -743,7 +744,7 @@ class _ArticleReader:
                     gap = self._words_between(place["end"], t.start)
                     lo, hi = place["end"], t.start
                     penalty = 3.0
-                crossings = sum(lo <= s < hi for s in splits)
+                crossings = max(0, bisect_left(splits, hi) - bisect_left(splits, lo))
                 return float(gap + 6.0 * crossings + penalty)
 
             costs = [cost(t) for t in live]
@@ -756,7 +757,7 @@ class _ArticleReader:
         """Whether the trigger sits in a relative or appositive clause of the outlet's own."""
         if trigger.action not in _ACTS_ON_CONTROL:
             return False
-        seg_start = max([s for s in splits if s < trigger.start], default=None)
+        seg_start = _last_split(splits, trigger.start - 1, None)
         if seg_start is None:
             return False
         segment = self.text[seg_start + 1 : trigger.start]
@@ -783,7 +784,7 @@ class _ArticleReader:
                 return []
             gap = self.text[before[-1]["end"] : seg_start]
             return before[-1:] if len(gap.split()) <= _APPOSITION_WORDS else []
-        segment_end = min([s for s in splits if s > trigger.end], default=trigger.end + 80)
+        segment_end = _first_split(splits, trigger.end + 1, trigger.end + 80)
         lo = max(start, trigger.start - 30)
         window = self.text[lo:segment_end]
         if self._may_hold("region_anaphor", lo, segment_end) and self.lex.cue_regex(
@@ -817,8 +818,8 @@ class _ArticleReader:
         """The attribution a trigger's claim is reported by; ``None``: the outlet's own."""
         if not attributions:
             return None
-        lo = max([s for s in splits if s <= trigger.start], default=-1)
-        hi = min([s for s in splits if s >= trigger.end], default=len(self.text))
+        lo = _last_split(splits, trigger.start, -1)
+        hi = _first_split(splits, trigger.end, len(self.text))
         # A speaker reports what follows its verb ("after Russia announced the town's
         # capture") unless the verb ends the clause ("..., Kyiv and Washington said").
         own = [a for a in attributions if lo <= a.verb_start <= hi]
@@ -1004,8 +1005,8 @@ class _ArticleReader:
         splits: list[int],
         sentence: tuple[int, int],
     ) -> str | None:
-        lo = max([s for s in splits if s <= trigger.start], default=sentence[0])
-        hi = min([s for s in splits if s >= trigger.end], default=sentence[1])
+        lo = _last_split(splits, trigger.start, sentence[0])
+        hi = _first_split(splits, trigger.end, sentence[1])
         segment = self.text[lo:hi]
         full = self.lex.cue_regex("full").search(segment)
         partial = self.lex.cue_regex("partial").search(segment)
@@ -1036,8 +1037,8 @@ class _ArticleReader:
     ) -> DateExpr | None:
         if not dates:
             return None
-        lo = max([s for s in splits if s <= trigger.start], default=-1)
-        hi = min([s for s in splits if s >= trigger.end], default=len(self.text))
+        lo = _last_split(splits, trigger.start, -1)
+        hi = _first_split(splits, trigger.end, len(self.text))
 
         def attached(d: DateExpr) -> bool:
             return any(self._attached(d, a) for a in attributions)
@@ -1056,7 +1057,7 @@ class _ArticleReader:
         # took X") or in a phrase after it ("took X, north of Sudzha, last month"), but not
         # in a later clause with a verb of its own ("X, which it held last year").
         def own_predicate(d: DateExpr) -> bool:
-            lo = max([s for s in splits if s <= d.start], default=trigger.end)
+            lo = _last_split(splits, d.start, trigger.end)
             return lo > trigger.end and bool(
                 _RELATIVE_OR_THAT.search(self.text, lo, d.start)
                 or bisect_left(self.hit_starts, lo) < bisect_left(self.hit_starts, d.start)
@@ -1065,6 +1066,18 @@ class _ArticleReader:
         pool = [d for d in dates if not attached(d) and not own_predicate(d)]
         pool = pool or [d for d in dates if attached(d)]
         return min(pool, key=distance) if pool else None
+
+
+def _last_split(splits: list[int], position: int, default: _T) -> int | _T:
+    """The last of the (sorted) clause splits at or before ``position``, else ``default``."""
+    i = bisect_right(splits, position)
+    return splits[i - 1] if i else default
+
+
+def _first_split(splits: list[int], position: int, default: _T) -> int | _T:
+    """The first of the (sorted) clause splits at or after ``position``, else ``default``."""
+    i = bisect_left(splits, position)
+    return splits[i] if i < len(splits) else default
 
 
 def _anchor(dateline: re.Match[str] | None, published: dt.date) -> dt.date:
@@ -1264,7 +1277,7 @@ def _absorb(triggers: list[_Trigger], text: str, splits: list[int]) -> None:
                         other.dropped = True
                         other.absorbed_by = t
         if t.action == "denied":
-            limit = min([s for s in splits if s >= t.end], default=len(text))
+            limit = _first_split(splits, t.end, len(text))
             begin = _sentence_start(text, t.start)
             for other in triggers:
                 if other is t or other.action == "denied":
