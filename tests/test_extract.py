@@ -662,3 +662,17 @@ def test_a_count_of_villages_in_a_region_is_an_advance_there(claims_of: Claims) 
     assert [r[1:3] for r in rows(counted)] == [("advanced", "Kursk Oblast")]
     whole = claims_of("2025-04-27", said.format("the Kursk region"))
     assert [r[1:3] for r in rows(whole)] == [("liberated", "Kursk Oblast")]
+
+
+@pytest.mark.parametrize(
+    ("text", "side"),
+    [
+        ("Ukraine's general staff also said its forces had liberated Lebedevka.", "UA"),
+        ("Kyiv has not said whether Russian forces captured Gornal.", "observer"),
+        ("It was reported that Russian troops captured Gornal.", "observer"),
+    ],
+)
+def test_the_words_before_a_speech_verb_tell_who_speaks(
+    claims_of: Claims, text: str, side: str
+) -> None:
+    assert [c.side for c in claims_of("2025-04-27", text).itertuples()] == [side]
