@@ -218,6 +218,15 @@ def _lower(text: str) -> str:
     return lower_keeping_offsets(text)
 
 
+def _word(matched: str) -> str:
+    """A matched word as the tables spell it.
+
+    The case-blind regexes also take "ı" and "İ" for "i" and "ſ" for "s", which ``str.lower``
+    leaves as they are.
+    """
+    return matched.lower().replace("i̇", "i").replace("ı", "i").replace("ſ", "s")
+
+
 def _resolve(
     kind: str, m: re.Match[str], anchor: dt.date, previous: dt.date
 ) -> tuple[dt.date, str] | None:
@@ -225,7 +234,7 @@ def _resolve(
     if kind == "iso":
         return dt.date.fromisoformat(g["iso"]), "day"
     if kind in ("month_day", "day_month"):
-        month = _MONTHS[g["month"].lower().rstrip(".")]
+        month = _MONTHS[_word(g["month"]).rstrip(".")]
         day = int(g["day"])
         try:
             date = _year_for(month, anchor, g.get("year"), day)
@@ -233,12 +242,12 @@ def _resolve(
             return None
         return date, "day"
     if kind in ("month", "month_year"):
-        month = _MONTHS[g["month"].lower().rstrip(".")]
+        month = _MONTHS[_word(g["month"]).rstrip(".")]
         return _year_for(month, anchor, g.get("year"), 1), "month"
     if kind == "year":
         return dt.date(int(g["year"]), 1, 1), "year"
     if kind == "weekday":
-        back = (anchor.weekday() - _WEEKDAYS[g["weekday"].lower()]) % 7
+        back = (anchor.weekday() - _WEEKDAYS[_word(g["weekday"])]) % 7
         if g.get("last") and back == 0:
             back = 7
         return anchor - dt.timedelta(days=back), "day"
@@ -249,10 +258,10 @@ def _resolve(
     if kind == "yesterday":
         return anchor - dt.timedelta(days=1), "day"
     if kind == "days_earlier":
-        n = g["n"].lower()
+        n = _word(g["n"])
         return previous - dt.timedelta(days=int(n) if n.isdigit() else _NUMBERS[n]), "day"
     if kind in ("days_ago", "weeks_ago"):
-        n = g["n"].lower()
+        n = _word(g["n"])
         count = int(n) if n.isdigit() else _NUMBERS[n]
         if kind == "days_ago":
             return anchor - dt.timedelta(days=count), "day"

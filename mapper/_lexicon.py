@@ -7,8 +7,8 @@ entries by passing their own files (same columns) to the claim extractor.
 from __future__ import annotations
 
 import csv
+import importlib
 import re
-import re._parser as _parser  # private, but the only reader of a regex's structure
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +20,11 @@ import ahocorasick
 
 from mapper import datasets, settings
 from mapper._errors import ConfigurationError
+
+try:  # private, but the only reader of a regex's structure
+    _parser: Any = importlib.import_module("re._parser")
+except ImportError:  # pragma: no cover - a Python that moved it: every regex is scanned whole
+    _parser = None
 
 
 # Compared and hashed by identity, so that helpers taking one can be memoised.
@@ -177,7 +182,7 @@ def _literal_heads(regex: re.Pattern[str]) -> tuple[str, ...] | None:
     >>> _literal_heads(re.compile("[a-z]+ back")) is None
     True
     """
-    if regex.flags & re.IGNORECASE:
+    if _parser is None or regex.flags & re.IGNORECASE:
         return None
     heads = {head for head, _ in _sequence_heads(list(_parser.parse(regex.pattern, regex.flags)))}
     if "" in heads:

@@ -77,3 +77,9 @@ def test_now_and_the_past_day_count_from_the_statement_only() -> None:
 def test_ago_weekends_and_last_year(text: str, expected: str, precision: str) -> None:
     (found,) = find_dates(text, dt.date(2025, 3, 14), previous=dt.date(2025, 3, 1))
     assert (found.date.isoformat(), found.precision) == (expected, precision)
+
+
+def test_letters_the_case_blind_regexes_fold_differently_do_not_break_dates() -> None:
+    # re takes "ı" for "i" where str.lower does not: the month is still "april".
+    found = find_dates("Fighting on aprıl 5 near Sudzha.", dt.date(2025, 4, 27))
+    assert [(d.date, d.precision) for d in found] == [(dt.date(2025, 4, 5), "day")]
