@@ -17,6 +17,7 @@ import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import product
 
 import ahocorasick
@@ -24,7 +25,8 @@ import ahocorasick
 from mapper._text import DROPPED, spellings
 
 # "Russia's" is the key "russia": the possessive ends the word, like a space would.
-_POSSESSIVE = re.compile(r"['’]s(?![^\W_]|['’][^\W_])")
+# One pattern per apostrophe: a literal first character lets re skip ahead to it.
+_POSSESSIVES = {mark: re.compile(mark + r"s(?![^\W_]|['’][^\W_])") for mark in ("'", "’")}
 # Characters folded ahead of time: Latin, Cyrillic, combining marks, punctuation; any other
 # character is added to the table the first time a text has it.
 _PRESET = (
@@ -49,9 +51,9 @@ class _Fold:
     """The translation table and the characters that change length, grown as texts need.
 
     ``str.translate`` with a table looks each character up in a dictionary; ``bytes.translate``
-    is some thirty times faster, so ASCII is folded as bytes, and a text whose few other
-    characters all fold to ASCII (curly quotes, dashes, accented Latin letters) has those
-    replaced one by one first.
+    is some thirty times faster, so ASCII is folded as bytes, and a text whose other
+    characters are a few kinds that all fold to ASCII (curly quotes, dashes, accented Latin
+    letters) has each kind replaced first (one ``str.replace`` each).
     """
 
     def __init__(self) -> None:
@@ -65,19 +67,26 @@ class _Fold:
     def _add(self, chars: Iterable[str]) -> None:
         self.table.update((ord(c), _fold_char(c)) for c in chars)
         self.chars = frozenset(map(chr, self.table))
-        self.uneven = _char_class(c for c, f in self.table.items() if len(f) != 1)
+        self.uneven = frozenset(chr(c) for c, f in self.table.items() if len(f) != 1)
         self.to_ascii = frozenset(chr(c) for c, f in self.table.items() if c > 127 and f.isascii())
-        self._to_ascii = _char_class(map(ord, self.to_ascii))
 
     def __call__(self, text: str) -> Folded:
-        present = None if text.isascii() else set(text)
+        # The kinds of characters beyond ASCII: a handful in most news (quotes, dashes).
+        present = None if text.isascii() else set(_BEYOND_ASCII.findall(text))
         if present is not None and not present <= self.chars:
             self._add(present - self.chars)
-        possessive_free = _POSSESSIVE.sub("  ", text) if "'" in text or "’" in text else text
+        possessive_free = text
+        for mark, possessive in _POSSESSIVES.items():
+            if mark in text:
+                possessive_free = possessive.sub("  ", possessive_free)
         marks: list[int] = []
         shifts: list[int] = []
         total = 0
-        for match in self.uneven.finditer(possessive_free):
+        # Only the kinds of vanishing or widening characters the text has are looked for.
+        uneven = {c for c in (*_ASCII_UNEVEN, *(present or ())) if c in self.uneven}
+        for match in _char_class(frozenset(c for c in uneven if c in possessive_free)).finditer(
+            possessive_free
+        ):
             total += 1 - len(self.table[ord(match.group())])
             marks.append(match.end() - total)
             shifts.append(total)
@@ -85,19 +94,23 @@ class _Fold:
 
     def _folded(self, text: str, present: set[str] | None) -> str:
         if present is not None:
-            others = len(text.encode()) - len(text)
-            if others * 25 > len(text) or not present - _ASCII <= self.to_ascii:
+            if len(present) > _FEW or not present <= self.to_ascii:
                 return text.translate(self.table)
-            text = self._to_ascii.sub(lambda m: self.table[ord(m.group())], text)
+            for char in present:
+                text = text.replace(char, self.table[ord(char)])
         return text.encode("ascii").translate(self._bytes, self._bytes_dropped).decode("ascii")
 
 
-def _char_class(codes: Iterable[int]) -> re.Pattern[str]:
-    chars = "".join(re.escape(chr(c)) for c in sorted(codes))
-    return re.compile(f"[{chars}]" if chars else r"(?!x)x")
+@lru_cache(maxsize=1024)
+def _char_class(chars: frozenset[str]) -> re.Pattern[str]:
+    listed = "".join(re.escape(c) for c in sorted(chars))
+    return re.compile(f"[{listed}]" if listed else r"(?!x)x")
 
 
-_ASCII = frozenset(map(chr, range(128)))
+_BEYOND_ASCII = re.compile(r"[^\x00-\x7f]")
+_ASCII_UNEVEN = tuple(c for c in map(chr, range(128)) if len(_fold_char(c)) != 1)
+# Up to this many kinds of other characters, replacing each costs less than a translate.
+_FEW = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,13 +132,6 @@ class Folded:
     marks: list[int]
     shifts: list[int]
 
-    def offset(self, position: int) -> int:
-        """The text's offset of an offset into the folded text (not the padded one)."""
-        if not self.marks:
-            return position
-        passed = bisect_right(self.marks, position)
-        return position + (self.shifts[passed - 1] if passed else 0)
-
 
 fold = _Fold()
 """Fold a text: ``fold(text)`` gives its :class:`Folded` form."""
@@ -141,6 +147,9 @@ class NameMatcher:
     ----------
     keys
         Keys as :func:`mapper._text.normalize_name` gives them.
+    not_alone
+        Words never reported when they only begin names ("the" of "the hague"): a caller that
+        would pass them over anyway saves a find per "the" of a text.
 
     Examples
     --------
@@ -152,7 +161,7 @@ class NameMatcher:
     (('kursk region', 2, ('kursk', 1, None)), (None, 1, None))
     """
 
-    def __init__(self, keys: Iterable[str]) -> None:
+    def __init__(self, keys: Iterable[str], *, not_alone: Iterable[str] = ()) -> None:
         self._automaton = ahocorasick.Automaton()
         first_words: set[str] = set()
         for key in keys:
@@ -160,7 +169,7 @@ class NameMatcher:
             first_words.add(words[0])
             for spelling in _spellings(words):
                 self._automaton.add_word(f" {spelling} ", (key, len(words), len(spelling) + 2))
-        for word in first_words:
+        for word in first_words - set(not_alone):
             # A word that only begins longer names: worth a look, but no name of its own.
             if not self._automaton.exists(f" {word} "):
                 self._automaton.add_word(f" {word} ", (None, 1, len(word) + 2))
@@ -190,18 +199,24 @@ class NameMatcher:
         """
         if self.empty:
             return {}
-        written = text.text
+        written, marks, shifts = text.text, text.marks, text.shifts
         found: dict[int, Found] = {}
+        # The loop runs once per find, tens of thousands of times a megabyte: Folded.offset
+        # is written out in it.
         for end, (key, words, length) in self._automaton.iter(text.padded):
             # The spelling and its two spaces end at ``end`` of the padded text, so its
             # first letter stands at ``end - length + 1`` of the folded one.
-            start = text.offset(end - length + 1)
-            if first_chars is None or (
-                written[start] in first_chars and not (start and written[start - 1] in "'’")
+            start = end - length + 1
+            if marks:
+                passed = bisect_right(marks, start)
+                start += shifts[passed - 1] if passed else 0
+            if first_chars is not None and (
+                written[start] not in first_chars or (start and written[start - 1] in "'’")
             ):
-                # Hits come in order of their end: a longer name from the same start comes
-                # later and keeps the shorter one behind it.
-                found[start] = (key, words, found.get(start))
+                continue
+            # Hits come in order of their end: a longer name from the same start comes later
+            # and keeps the shorter one behind it.
+            found[start] = (key, words, found.get(start))
         return found
 
 

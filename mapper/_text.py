@@ -30,6 +30,12 @@ _KEYWORDS = {
     "район": "district",
 }
 
+# Words that start a sentence capitalised but never a place name on their own.
+FUNCTION_WORDS = frozenset(
+    "the a an on in at but and yet he she it they we his her its their our this that these those "
+    "after before while when if as by for with from since".split()
+)
+
 WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 
 

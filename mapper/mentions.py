@@ -39,6 +39,7 @@ from mapper._errors import ConfigurationError, GazetteerUnavailable
 from mapper._lexicon import Lexicon, load
 from mapper._matching import Folded, Found, NameMatcher, fold
 from mapper._text import (
+    FUNCTION_WORDS,
     Token,
     keyword_of,
     normalize_name,
@@ -76,10 +77,7 @@ _TOWARDS = re.compile(r"\s+to\s+[A-ZА-Я]")
 _COUNTRY_POSSESSIVE = re.compile(r"(?:russia|ukraine)['’]s\s*$", re.I)
 _TOWNS = ("capital", "city", "settlement")
 _WANTED = {"region": "oblast", "district": "district"}
-_FUNCTION_WORDS = frozenset(
-    "the a an on in at but and yet he she it they we his her its their our this that these those "
-    "after before while when if as by for with from since".split()
-).union(MONTH_NAMES, MONTH_ABBREVIATIONS, WEEKDAY_NAMES)
+_FUNCTION_WORDS = FUNCTION_WORDS.union(MONTH_NAMES, MONTH_ABBREVIATIONS, WEEKDAY_NAMES)
 
 
 @dataclass(slots=True)

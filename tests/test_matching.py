@@ -63,13 +63,12 @@ def test_only_capitalised_words_when_asked(matcher: NameMatcher) -> None:
     assert sorted(found) == [text.index("Sudzha")]
 
 
-def test_the_fold_keeps_a_map_for_characters_that_vanish() -> None:
+def test_offsets_hold_after_characters_that_vanish_or_widen() -> None:
     text = "Kazach'ya Loknya, ﬁeld, Ѣ, Гуевь, Sudzha"
     folded = fold(text)
-    inner = folded.padded[1:-1]
-    position = inner.index("sudzha")
-    assert folded.offset(position) == text.index("Sudzha")
-    assert inner.startswith("kazachya loknya")
+    assert folded.padded[1:].startswith("kazachya loknya")
+    found = NameMatcher(["kazachya loknya", "гуев", "sudzha"]).scan(folded)
+    assert sorted(found) == [0, text.index("Гуевь"), text.index("Sudzha")]
 
 
 def test_an_empty_matcher_finds_nothing() -> None:

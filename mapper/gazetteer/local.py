@@ -37,7 +37,7 @@ from typing import Any
 
 from mapper import io, settings
 from mapper._matching import NameMatcher
-from mapper._text import normalize_name
+from mapper._text import FUNCTION_WORDS, normalize_name
 from mapper.gazetteer import translit
 from mapper.gazetteer.base import (
     Candidate,
@@ -50,7 +50,7 @@ from mapper.gazetteer.imports import Layer, installed_layers
 
 log = logging.getLogger(__name__)
 
-_BUILD_VERSION = "8"
+_BUILD_VERSION = "9"
 CURATED_PRIORITY = 100
 GEONAMES_PRIORITY = 10
 _COUNTRIES = ("RU", "UA")
@@ -212,7 +212,8 @@ def _build(sources: dict[str, Path], layers: Sequence[Layer]) -> _Index:
         keys=frozen,
         ids={c.place_id: i for i, c in enumerate(places)},
         # Built with the index and cached with it: loading takes a tenth of building.
-        matcher=NameMatcher(frozen),
+        # Function words begin a few names ("the hague") but are never looked up alone.
+        matcher=NameMatcher(frozen, not_alone=FUNCTION_WORDS),
     )
 
 
