@@ -31,6 +31,7 @@ from itertools import accumulate, repeat
 from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from mapper import schema, settings
@@ -573,21 +574,33 @@ class _Nearby:
         distinct = list({c.place_id: c for c in candidates}.values())
         self._row = {c.place_id: i for i, c in enumerate(distinct)}
         self._km: list[list[float]] = [[] for _ in distinct]
+        # Per candidate, the best two groups by support and by nearness (the best but one
+        # stands in when the best is the candidate's own name), and the nearest oblast.
         self._support: list[list[float]] = [[] for _ in distinct]
-        self._nearest: list[list[float]] = [[] for _ in distinct]
+        self._by_support: list[tuple[int, int]] = []
+        self._group_km: list[list[float]] = [[] for _ in distinct]
+        self._by_nearness: list[tuple[int, int]] = []
+        self._region_km = [math.inf] * len(distinct)
         if not (self.members and distinct):
             return
         km = haversine_km_matrix(distinct, self.members)
         self._km = km.tolist()
-        nearest = km[:, : len(self.members) - len(regions)]
-        group_km = np.minimum.reduceat(nearest, self._starts, axis=1) if sizes else nearest
-        self._support = (np.exp(-group_km / 40.0) / np.sqrt(sizes)).tolist()
         # A place is no anchor for itself, even when named under another name.
         ids = np.array([c.place_id for c in distinct], dtype=object)
         same = ids[:, None] == np.array([m.place_id for m in self.members], dtype=object)
         others = np.where(same, np.inf, km)
-        spans = self._starts + ([len(self.members) - len(regions)] if regions else [])
-        self._nearest = np.minimum.reduceat(others, spans, axis=1).tolist()
+        if regions:
+            self._region_km = others[:, len(self.members) - len(regions) :].min(axis=1).tolist()
+        if not sizes:
+            return
+        named = len(self.members) - len(regions)
+        support = np.exp(-np.minimum.reduceat(km[:, :named], self._starts, axis=1) / 40.0)
+        support /= np.sqrt(sizes)
+        self._support = support.tolist()
+        self._by_support = _best_two(support)
+        group_km = np.minimum.reduceat(others[:, :named], self._starts, axis=1)
+        self._group_km = group_km.tolist()
+        self._by_nearness = _best_two(-group_km)
 
     def supports(self, own: str) -> bool:
         """Whether any name but ``own`` has candidates."""
@@ -600,11 +613,9 @@ class _Nearby:
     def support(self, candidate: Candidate, own: str) -> tuple[str, float]:
         """The best support from one other name: close, and not too ambiguous; and why."""
         row = self._row[candidate.place_id]
-        best, chosen = 0.0, -1
-        for group, (name, support) in enumerate(zip(self.names, self._support[row], strict=True)):
-            if support > best and name != own:
-                best, chosen = support, group
-        if chosen < 0:
+        chosen = next((g for g in self._by_support[row] if self.names[g] != own), None)
+        best = 0.0 if chosen is None else self._support[row][chosen]
+        if chosen is None or not best > 0:
             return "", 0.0
         start, size = self._starts[chosen], self._sizes[chosen]
         distances = self._km[row][start : start + size]
@@ -615,11 +626,21 @@ class _Nearby:
 
     def nearest_km(self, candidate: Candidate, own: str) -> float | None:
         """How far the nearest other place named is (not ``own``'s candidates, nor itself)."""
-        nearest = self._nearest[self._row[candidate.place_id]]
-        kept = [km for name, km in zip(self.names, nearest, strict=False) if name != own]
-        kept += nearest[len(self.names) :]  # the oblasts named
-        best = min(kept, default=math.inf)
+        row = self._row[candidate.place_id]
+        best = self._region_km[row]
+        if self._by_nearness:
+            group = next((g for g in self._by_nearness[row] if self.names[g] != own), None)
+            if group is not None:
+                best = min(best, self._group_km[row][group])
         return None if best == math.inf else best
+
+
+def _best_two(values: npt.NDArray[np.float64]) -> list[tuple[int, int]]:
+    """Per row, the column of the largest value and of the largest of the rest (first on ties)."""
+    first = values.argmax(axis=1)
+    rest = values.copy()
+    rest[np.arange(len(rest)), first] = -np.inf
+    return list(zip(first.tolist(), rest.argmax(axis=1).tolist(), strict=True))
 
 
 @dataclass
