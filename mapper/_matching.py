@@ -22,7 +22,7 @@ from itertools import product
 
 import ahocorasick
 
-from mapper._text import DROPPED, spellings
+from mapper._text import DROPPED, normalize_name, spellings
 
 # "Russia's" is the key "russia": the possessive ends the word, like a space would.
 # One pattern per apostrophe: a literal first character lets re skip ahead to it.
@@ -38,13 +38,10 @@ _PRESET = (
 
 
 def _fold_char(char: str) -> str:
-    """One character as :func:`normalize_name` leaves it inside a word."""
+    """One character as :func:`normalize_name` leaves it inside a word; a space between words."""
     if char in DROPPED or unicodedata.combining(char):
         return ""
-    if not char.isalnum():
-        return " "
-    decomposed = unicodedata.normalize("NFKD", char.casefold().replace("ё", "е"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c) and c not in DROPPED)
+    return normalize_name(char) if char.isalnum() else " "
 
 
 class _Fold:
@@ -201,8 +198,8 @@ class NameMatcher:
             return {}
         written, marks, shifts = text.text, text.marks, text.shifts
         found: dict[int, Found] = {}
-        # The loop runs once per find, tens of thousands of times a megabyte: Folded.offset
-        # is written out in it.
+        # The loop runs once per find, tens of thousands of times a megabyte: the offset map
+        # is read here rather than through a method.
         for end, (key, words, length) in self._automaton.iter(text.padded):
             # The spelling and its two spaces end at ``end`` of the padded text, so its
             # first letter stands at ``end - length + 1`` of the folded one.
