@@ -41,7 +41,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import pandas as pd
 
@@ -65,8 +65,22 @@ def _initial(words: str) -> str:
     return "(?=[" + "".join(sorted({re.escape(word[0]) for word in words.split("|")})) + "])"
 
 
-# A mention as a plain dict (a row of the mentions frame, with its mention_id).
+# A mention as a plain dict: the fields below of a row of the mentions frame, the ones
+# reading claims looks at.
 _Place = dict[str, Any]
+_PLACE_FIELDS = (
+    schema.MENTION_ID,
+    schema.ARTICLE_ID,
+    schema.PLACE_ID,
+    "surface",
+    "start",
+    "end",
+    "place_name",
+    "place_kind",
+    "admin1",
+    "country",
+    "status",
+)
 # These two and the cue regexes run over lower-case text (see lower_keeping_offsets).
 _ACCORDING_TO = re.compile(r"\baccording to\s+(?P<np>[^,;.]+)")
 _SHARED_BY = re.compile(
@@ -309,14 +323,15 @@ def claims_from_articles(
     # Plain dicts: per-sentence filtering of pandas frames would cost more than the reading.
     text_mentions = mentions[mentions["field"] == "text"].sort_values("start")
     by_article: dict[str, list[_Place]] = {}
-    flat = text_mentions.reset_index()
-    names = [str(c) for c in flat.columns]
-    for values in zip(*(flat[c].tolist() for c in flat.columns), strict=True):
+    flat = text_mentions.reset_index()[list(_PLACE_FIELDS)]
+    names = list(_PLACE_FIELDS)
+    for values in zip(*(flat[c].tolist() for c in names), strict=True):
         record = dict(zip(names, values, strict=True))
         by_article.setdefault(str(record[schema.ARTICLE_ID]), []).append(record)
     rows: list[dict[str, object]] = []
     # Rows as plain dicts, like the mentions: a pandas row costs more to build and to read.
-    for article_id, article in zip(articles.index, articles.to_dict("records"), strict=True):
+    records = cast(list[dict[str, Any]], articles.to_dict("records"))  # the columns are str
+    for article_id, article in zip(articles.index, records, strict=True):
         article_mentions = by_article.get(str(article_id), [])
         claims = _ArticleReader(str(article_id), article, article_mentions, lexicon).claims()
         rows.extend(_row(str(article_id), article, c) for c in claims)

@@ -604,7 +604,8 @@ class _Nearby:
 
     def supports(self, own: str) -> bool:
         """Whether any name but ``own`` has candidates."""
-        return any(name != own for name in self.names)
+        # The names are distinct: another one is there if there are two, or one not ``own``.
+        return len(self.names) > 1 or (bool(self.names) and self.names[0] != own)
 
     def anchored(self, own: str) -> bool:
         """Whether any place but the candidates of ``own`` says where the text is."""
@@ -761,6 +762,8 @@ def _qualifiers(f: _Found, following: list[_Found], text: str) -> set[str]:
 
 def _resolve(found: list[_Found], text: str) -> None:
     """Choose a candidate for every found name (in text order), using the article as context."""
+    if not found:
+        return
     for f in found:
         if not f.pinned:
             f.candidates = _kind_filter(f.candidates, f.want)
