@@ -15,30 +15,10 @@ or all at once: ``result = mapper.run(out="outputs")``.
 
 from __future__ import annotations
 
+import importlib
 from importlib.metadata import version
+from typing import TYPE_CHECKING, Any
 
-from mapper import (
-    areas,
-    borders,
-    control,
-    datasets,
-    evaluate,
-    export,
-    extract,
-    gazetteer,
-    geocode,
-    ingest,
-    io,
-    mentions,
-    overlays,
-    refresh,
-    render,
-    schema,
-    settings,
-    sources,
-    store,
-    timeline,
-)
 from mapper._errors import (
     ConfigurationError,
     GazetteerRateLimited,
@@ -49,17 +29,82 @@ from mapper._errors import (
     SchemaError,
     TimeZoneWarning,
 )
-from mapper.areas import areas_from_statuses, front_line
-from mapper.borders import country_shapes
-from mapper.control import areas_over_time, front_lines_over_time
-from mapper.extract import claims_from_articles
-from mapper.geocode import located_from_claims
-from mapper.ingest import articles_from_paths
-from mapper.mentions import mentions_from_articles, unresolved_names
-from mapper.pipeline import RunResult, run
-from mapper.render import timeline_map
-from mapper.store import Store
-from mapper.timeline import changes_between, status_on, timeline_from_located
+
+if TYPE_CHECKING:
+    from mapper import (
+        areas,
+        borders,
+        control,
+        datasets,
+        evaluate,
+        export,
+        extract,
+        gazetteer,
+        geocode,
+        ingest,
+        io,
+        mentions,
+        overlays,
+        refresh,
+        render,
+        schema,
+        settings,
+        sources,
+        store,
+        timeline,
+    )
+    from mapper.areas import areas_from_statuses, front_line
+    from mapper.borders import country_shapes
+    from mapper.control import areas_over_time, front_lines_over_time
+    from mapper.extract import claims_from_articles
+    from mapper.geocode import located_from_claims
+    from mapper.ingest import articles_from_paths
+    from mapper.mentions import mentions_from_articles, unresolved_names
+    from mapper.pipeline import RunResult, run
+    from mapper.render import timeline_map
+    from mapper.store import Store
+    from mapper.timeline import changes_between, status_on, timeline_from_located
+
+# The stages load on first use, so that a process that needs one of them (the gazetteer, the
+# command line) does not pay for the map and geometry libraries of the others.
+_FROM = {
+    "areas_from_statuses": "areas",
+    "front_line": "areas",
+    "country_shapes": "borders",
+    "areas_over_time": "control",
+    "front_lines_over_time": "control",
+    "claims_from_articles": "extract",
+    "located_from_claims": "geocode",
+    "articles_from_paths": "ingest",
+    "mentions_from_articles": "mentions",
+    "unresolved_names": "mentions",
+    "RunResult": "pipeline",
+    "run": "pipeline",
+    "timeline_map": "render",
+    "Store": "store",
+    "changes_between": "timeline",
+    "status_on": "timeline",
+    "timeline_from_located": "timeline",
+}
+_MODULES = frozenset(
+    "areas borders control datasets evaluate export extract gazetteer geocode ingest io "
+    "mentions overlays refresh render schema settings sources store timeline".split()
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODULES:
+        return importlib.import_module(f"mapper.{name}")
+    if name in _FROM:
+        value = getattr(importlib.import_module(f"mapper.{_FROM[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'mapper' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __version__ = version("frontline-mapper")
 

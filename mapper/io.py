@@ -12,13 +12,14 @@ import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import folium
-import geopandas as gpd
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from mapper._errors import ConfigurationError
+
+if TYPE_CHECKING:
+    import folium
+    import geopandas as gpd
+    import pandas as pd
 
 _EXTERNAL = re.compile(
     r'<script\s+src="(?P<js>https?://[^"]+)"\s*>\s*</script>'
@@ -129,6 +130,11 @@ def inline_resources(page: str) -> str:
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     """Atomically write a frame as CSV (index included, geometry as WKT)."""
+    # Imported here: the gazetteer and the command line write files through this module
+    # without loading the table libraries (a caller with a frame has them loaded already).
+    import geopandas as gpd
+    import pandas as pd
+
     table = pd.DataFrame(frame)
     if isinstance(frame, gpd.GeoDataFrame):
         table = table.assign(geometry=frame.geometry.to_wkt())
@@ -137,6 +143,8 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
 
 def write_geojson(frame: gpd.GeoDataFrame, path: str | Path) -> Path:
     """Atomically write a GeoDataFrame as GeoJSON (rows without a point are left out)."""
+    import pandas as pd  # see write_table
+
     located = frame[~frame.geometry.is_empty].reset_index()
     for column in located.columns:
         if pd.api.types.is_datetime64_any_dtype(located[column]):
