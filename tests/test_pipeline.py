@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -93,3 +95,24 @@ def test_gazetteer_lookup(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["gazetteer", "lookup", "Kazach'ya Loknya"]) == EXIT_OK
     assert "51.24000" in capsys.readouterr().out
     assert main(["gazetteer", "lookup", "Atlantis"]) == EXIT_ERROR
+
+
+def test_public_api_loads_stages_on_first_use() -> None:
+    # A fresh interpreter: this one has loaded everything already.
+    script = (
+        "import sys, mapper\n"
+        "from mapper.gazetteer.local import LocalGazetteer\n"
+        "heavy = {'folium', 'geopandas', 'shapely', 'pandas'} & set(sys.modules)\n"
+        "assert not heavy, heavy\n"
+        "assert callable(mapper.claims_from_articles) and 'pandas' in sys.modules\n"
+        "assert mapper.extract.claims_from_articles is mapper.claims_from_articles\n"
+        "assert set(mapper.__all__) <= set(dir(mapper))\n"
+        "try:\n"
+        "    mapper.no_such_thing\n"
+        "except AttributeError as err:\n"
+        "    assert 'no_such_thing' in str(err)\n"
+        "else:\n"
+        "    raise SystemExit('no AttributeError')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
