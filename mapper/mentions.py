@@ -787,8 +787,13 @@ def _resolve(found: list[_Found], text: str) -> None:
     nearby = _Nearby(groups, regions, (c for f in found for c in f.candidates))
     countries = {g.candidates[0].country for g in found if len(g.candidates) == 1}
     chosen: dict[tuple[str, str, tuple[str, ...]], tuple[list[_Scored], _Choice | None]] = {}
+    # Only a region or district named after a name can qualify it.
+    last_region = max(
+        (i for i, f in enumerate(found) if f.want in ("oblast", "district")), default=-1
+    )
     for position, (f, key) in enumerate(zip(found, keys, strict=True)):
-        qualifiers = _qualifiers(f, found[position + 1 :], text)
+        following = found[position + 1 : last_region + 1]
+        qualifiers = _qualifiers(f, following, text) if following else set()
         # The same name with the same qualifiers scores the same wherever it stands.
         memo = (key, f.want or "", tuple(sorted(qualifiers)))
         if memo not in chosen or f.pinned:
