@@ -6,8 +6,9 @@ once the same way (case, diacritics, apostrophes and soft signs; every other cha
 is not a letter or digit becomes a space) and an Aho-Corasick automaton (pyahocorasick, in C)
 reports every key standing between two spaces. Python then only touches the names found.
 
-The fold keeps a map back to the text's own offsets: a possessive "'s" becomes two spaces,
-and the few characters that fold to no character or to several are recorded as they are met.
+The fold keeps a map back to the text's own offsets: a possessive "'s" becomes two spaces, a
+run of spaces, hyphens, dashes or line breaks becomes one, and the few characters that fold
+to no character or to several are recorded as they are met.
 """
 
 from __future__ import annotations
@@ -76,16 +77,33 @@ class _Fold:
         for mark, possessive in _POSSESSIVES.items():
             if mark in text:
                 possessive_free = possessive.sub("  ", possessive_free)
+        # Where the folded text is shorter or longer than the text: (end, characters lost).
+        # Only the kinds of vanishing or widening characters the text has are looked for.
+        uneven = {c for c in (*_ASCII_UNEVEN, *(present or ())) if c in self.uneven}
+        changes = [
+            (m.end(), 1 - len(self.table[ord(m.group())]))
+            for m in _char_class(frozenset(c for c in uneven if c in possessive_free)).finditer(
+                possessive_free
+            )
+        ]
+        # "Malaya  Loknya", "Kazachya -\nLoknya": a run of spaces, dashes or a line break
+        # between two words is one space, as in the keys. The runs are the text's own, so the two
+        # spaces of a possessive still keep "Oblast's governor" apart.
+        runs = _joiner_runs(text)
+        if runs:
+            changes = sorted(changes + [(end, end - start - 1) for start, end in runs])
+            pieces: list[str] = []
+            previous = 0
+            for start, end in runs:
+                pieces += (possessive_free[previous:start], " ")
+                previous = end
+            possessive_free = "".join((*pieces, possessive_free[previous:]))
         marks: list[int] = []
         shifts: list[int] = []
         total = 0
-        # Only the kinds of vanishing or widening characters the text has are looked for.
-        uneven = {c for c in (*_ASCII_UNEVEN, *(present or ())) if c in self.uneven}
-        for match in _char_class(frozenset(c for c in uneven if c in possessive_free)).finditer(
-            possessive_free
-        ):
-            total += 1 - len(self.table[ord(match.group())])
-            marks.append(match.end() - total)
+        for end, lost in changes:
+            total += lost
+            marks.append(end - total)
             shifts.append(total)
         return Folded(text, f" {self._folded(possessive_free, present)} ", marks, shifts)
 
@@ -105,6 +123,31 @@ def _char_class(chars: frozenset[str]) -> re.Pattern[str]:
 
 
 _BEYOND_ASCII = re.compile(r"[^\x00-\x7f]")
+_JOINER_RUN = re.compile(r"[ \t\n\u00a0\-\u2010\u2013]{2,}")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+# The joiners as two marks, a line break apart, so that any run but a paragraph break shows
+# as two marks together.
+_JOINER_MARKS = bytes.maketrans(b" \t-\n", b"\x01\x01\x01\x02")
+_WIDE_JOINERS = tuple(c.encode() for c in "\u00a0\u2010\u2013")
+
+
+def _joiner_runs(text: str) -> list[tuple[int, int]]:
+    """Where two or more spaces, dashes or line breaks stand together, but no blank line."""
+    # Most texts have no such run; seeing so on bytes costs a tenth of the regex.
+    encoded = text.encode("utf-8", "surrogatepass")
+    if not text.isascii():
+        for joiner in _WIDE_JOINERS:
+            encoded = encoded.replace(joiner, b" ")
+    marked = encoded.translate(_JOINER_MARKS)
+    if not any(pair in marked for pair in (b"\x01\x01", b"\x01\x02", b"\x02\x01")):
+        return []
+    return [
+        m.span()
+        for m in _JOINER_RUN.finditer(text)
+        if "\n" not in m.group() or not _BLANK_LINE.search(m.group())
+    ]
+
+
 _ASCII_UNEVEN = tuple(c for c in map(chr, range(128)) if len(_fold_char(c)) != 1)
 # Up to this many kinds of other characters, replacing each costs less than a translate.
 _FEW = 12

@@ -21,7 +21,8 @@ def matcher() -> NameMatcher:
         "Kazach'ya Loknya and Tetkino",
         "KAZACHYA LOKNYA, TËTKINO",
         "Kazachʼya Loknya (Tětkino)",
-        "Kazach’ya  Loknya",  # two spaces: not one name
+        "Kazach’ya  Loknya",
+        "Sudzha\n\nKazachya -\nLoknya, Kursk Oblast",
         "🇷🇺Sudzha and Гуево — Tetkino",
         "Te\u0308tkino, de\u0301ja\u0300 vu, Sudzha",
         "Ukraine's Sudzha; Russia’s Tetkino",
@@ -73,3 +74,31 @@ def test_offsets_hold_after_characters_that_vanish_or_widen() -> None:
 
 def test_an_empty_matcher_finds_nothing() -> None:
     assert NameMatcher([]).scan(fold("Sudzha")) == {}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kazach'ya  \t Loknya -- Kursk\u00a0 Oblast’s  Sudzha",
+        "Kazach'ya  Loknya - Kursk – Oblast’s  Sudzha",  # not ASCII: the other way to the runs
+    ],
+)
+def test_runs_of_spaces_dashes_and_line_breaks_join_words_as_one_space(text: str) -> None:
+    found = NameMatcher(["kazachya loknya", "kursk region", "sudzha"]).scan(fold(text))
+    assert {start: name[:2] for start, name in found.items()} == {
+        0: ("kazachya loknya", 2),
+        text.index("Kursk"): ("kursk region", 2),
+        text.index("Sudzha"): ("sudzha", 1),
+    }
+
+
+def test_a_possessive_still_ends_a_name_before_a_run_of_spaces() -> None:
+    found = NameMatcher(["kursk region governor", "kursk region"]).scan(
+        fold("Kursk Oblast's  governor")
+    )
+    assert {start: name[:2] for start, name in found.items()} == {0: ("kursk region", 2)}
+
+
+def test_a_blank_line_parts_words() -> None:
+    found = NameMatcher(["kazachya loknya"]).scan(fold("Kazachya\n \nLoknya"))
+    assert {start: name[0] for start, name in found.items()} == {0: None}

@@ -170,3 +170,11 @@ def test_words_of_a_name_are_joined_by_a_space_or_hyphen(
 ) -> None:
     assert places("Kazachya-Loknya was shelled.")["place_name"].tolist() == ["Kazachya Loknya"]
     assert "Kazachya Loknya" not in places("Kazachya. Loknya was shelled.")["place_name"].tolist()
+    # Scraped and wrapped text: several spaces, a line break, a spaced dash.
+    for text in (
+        "Kazachya  Loknya was shelled.",
+        "Kazachya\nLoknya was shelled.",
+        "Kazachya - Loknya was shelled.",
+    ):
+        assert places(text)["place_name"].tolist() == ["Kazachya Loknya"], text
+    assert places("Sudzha.\n\nLoknya was shelled.")["surface"].tolist() == ["Sudzha", "Loknya"]
