@@ -451,7 +451,6 @@ class _ArticleReader:
         sentence = self.text[start:end]
         if sentence.rstrip(" \"”’'").endswith("?"):
             return  # a question asserts nothing
-        lower = sentence.lower()
         first = bisect_left(self.mention_starts, start)
         last = bisect_left(self.mention_starts, end)
         in_sentence = [m for m in self.mentions[first:last] if m["end"] <= end]
@@ -467,8 +466,8 @@ class _ArticleReader:
             (a for a in attributions if _QUOTE_END.search(self.text[start : a.span[0]])),
             None,
         )
-        triggers = self._triggers(start, lower, attributions, splits)
-        places = self._claim_places(in_sentence, triggers, attributions, start, lower)
+        triggers = self._triggers(start, end, attributions, splits)
+        places = self._claim_places(in_sentence, triggers, attributions, start)
         self._assign(places, triggers, splits, (start, end), attributions)
         _repelled_assaults(triggers)
         dates = find_dates(self.text, self.anchor, within=(start, end), previous=self.last_date)
@@ -628,13 +627,12 @@ class _ArticleReader:
         return None
 
     def _triggers(
-        self, start: int, lower: str, attributions: list[_Attribution], splits: list[int]
+        self, start: int, end: int, attributions: list[_Attribution], splits: list[int]
     ) -> list[_Trigger]:
-        end = start + len(lower)
         # A capitalised action word inside a sentence belongs to a name ("the Centre for
         # Countering Disinformation", "Liberation Square"), not to what happened; a side's
         # adjective is capitalised anyway ("the Ukrainian-held area").
-        first = end - len(lower.lstrip(" \t\n\"“‘'("))
+        first = end - len(self.text[start:end].lstrip(" \t\n\"“‘'("))
         found = [
             _Trigger(action, a, b, text)
             for action, a, b, text in self._hits_within(start, end)
@@ -669,7 +667,6 @@ class _ArticleReader:
         triggers: list[_Trigger],
         attributions: list[_Attribution],
         start: int,
-        lower: str,
     ) -> list[_Place]:
         keep = []
         for m in mentions:

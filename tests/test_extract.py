@@ -676,3 +676,15 @@ def test_the_words_before_a_speech_verb_tell_who_speaks(
     claims_of: Claims, text: str, side: str
 ) -> None:
     assert [c.side for c in claims_of("2025-04-27", text).itertuples()] == [side]
+
+
+def test_a_sentence_whose_lower_case_is_longer_keeps_to_its_own_actions(
+    claims_of: Claims,
+) -> None:
+    # "İ" lowers to two characters; the next sentence's action must not reach back into it.
+    claims = claims_of(
+        "2025-04-27",
+        "Officials from İİİİİİİİ İİİİİİİİ İİİİİİİİ were at the meeting in Kursk. "
+        "Troops captured Gornal on Saturday, the Russian defence ministry said.",
+    )
+    assert claims["place_name"].tolist() == ["Gornal"]
