@@ -78,7 +78,15 @@ _TOWARDS = re.compile(r"\s+to\s+[A-ZА-Я]")
 _COUNTRY_POSSESSIVE = re.compile(r"(?:russia|ukraine)['’]s\s*$", re.I)
 _TOWNS = ("capital", "city", "settlement")
 _WANTED = {"region": "oblast", "district": "district"}
-_FUNCTION_WORDS = FUNCTION_WORDS.union(MONTH_NAMES, MONTH_ABBREVIATIONS, WEEKDAY_NAMES)
+# Counts in capitals ("liberated TEN VILLAGES", "Several were hit") never begin a place.
+_COUNT_WORDS = frozenset(
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
+    "hundred hundreds thousand thousands dozen dozens several".split()
+)
+_FUNCTION_WORDS = FUNCTION_WORDS.union(
+    MONTH_NAMES, MONTH_ABBREVIATIONS, WEEKDAY_NAMES, _COUNT_WORDS
+)
 
 
 @dataclass(slots=True)

@@ -178,3 +178,8 @@ def test_words_of_a_name_are_joined_by_a_space_or_hyphen(
     ):
         assert places(text)["place_name"].tolist() == ["Kazachya Loknya"], text
     assert places("Sudzha.\n\nLoknya was shelled.")["surface"].tolist() == ["Sudzha", "Loknya"]
+
+
+def test_a_count_in_capitals_is_no_place(places: Callable[[str], pd.DataFrame]) -> None:
+    found = places("Moscow said its forces liberated TEN VILLAGES IN THE Kursk region.")
+    assert found["surface"].tolist() == ["Moscow", "Kursk region"]
