@@ -359,7 +359,6 @@ class _ArticleReader:
         self.history: list[_Attribution] = []
         self.quoted: _Attribution | None = None
         self.last_date: dt.date | None = None
-        self.previous_sentence = ""
         self.reference_before = _reference_before(self.lex.cue_regex("reference").pattern)
         self.title_after = _title_after(self.lex.cues.get("title", ()))
         # Every action phrase of the article at once; sentences take theirs by offset.
@@ -418,16 +417,15 @@ class _ArticleReader:
 
     def claims(self) -> list[_Claim]:
         hedge = self.lex.lower_cue_regex("hedge")
+        previous: list[_Claim] = []
         for start, end in sentences(self.text):
             sentence_claims = list(self._sentence(start, end))
             if self._cues_within("hedge", start, end) and hedge.search(self.lower[start:end]):
-                targets = sentence_claims or [
-                    c for c in self.claims_so_far if c.sentence == self.previous_sentence
-                ]
-                for claim in targets:
+                # "This could not be independently verified": the sentence before is hedged.
+                for claim in sentence_claims or previous:
                     claim.confidence *= 0.6
             self.claims_so_far.extend(sentence_claims)
-            self.previous_sentence = self.text[start:end]
+            previous = sentence_claims
         _link_denials(self.claims_so_far)
         self._apply_retractions()
         return _deduplicated(self.claims_so_far, self.article_id)

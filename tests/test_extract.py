@@ -688,3 +688,16 @@ def test_a_sentence_whose_lower_case_is_longer_keeps_to_its_own_actions(
         "Troops captured Gornal on Saturday, the Russian defence ministry said.",
     )
     assert claims["place_name"].tolist() == ["Gornal"]
+
+
+def test_a_hedge_lowers_the_sentence_before_not_an_earlier_copy_of_it(
+    claims_of: Claims,
+) -> None:
+    said = "Russia's defence ministry said its troops captured Gornal on Saturday."
+    claims = claims_of(
+        "2025-04-27",
+        f"{said} Fighting went on near Sudzha, Ukraine said. {said} "
+        "The claim could not be independently verified.",
+    )
+    gornal = claims[claims["place_name"] == "Gornal"]
+    assert len(gornal) == 1 and gornal["confidence"].iloc[0] == 0.75
