@@ -63,6 +63,7 @@ _NEXT_WORD = re.compile(r"(?:[ \t\u00a0\-‐–]|\n(?![ \t]*\n))+([^\W_]+(?:['�
 # The capital letters a name may begin with, Latin and Cyrillic.
 _CAPITAL_CLASS = "A-ZÀ-ÖØ-ÞĀĆČĎĐĒĘĚĞĪŁŃŇŌŐŒŘŚŠŞŤŪŮŰŸŹŻŽА-ЯЁЄІЇҐЎ"
 _CAPITALS = frozenset(c for c in map(chr, range(0x500)) if re.match(f"[{_CAPITAL_CLASS}]", c))
+_DASHES = ("-", "\u2010", "\u2013")
 _LIST_JOIN = re.compile(r"\s*(?:,|and|or|,\s*and)\s*")
 _AFTER_CUE = re.compile(rf"[^\W_]+[\s,]+(?:(?i:the)[\s,]+)?(?=[{_CAPITAL_CLASS}])")
 _LISTED = re.compile(rf"{_LIST_JOIN.pattern}(?<![\w'’])(?=[{_CAPITAL_CLASS}])")
@@ -267,7 +268,9 @@ def find_names(
         if previous in titles or _tail_of_a_name(text, start, consumed, previous, not_names):
             consumed = words[words.capitalised_run() - 1].end
             continue
-        if key is not None and not _runs_on(words, length, not_names):
+        if key is not None and (
+            not _runs_on(words, length, not_names) or _dash_pair(words, length, names)
+        ):
             last = words[length - 1]
             if words.lower(length) not in org_after or keyword_of(last.text):
                 add(_found(text, first, last, gazetteer.lookup_key(key), _wanted_kind(key)))
@@ -411,6 +414,18 @@ def _runs_on(words: _Words, length: int, not_names: frozenset[str]) -> bool:
     if not words.continues(length) or words.is_keyword(length):
         return False
     return not (words.is_keyword(length - 1) and _bare(words[length].text) in not_names)
+
+
+def _dash_pair(words: _Words, length: int, names: dict[int, Found]) -> bool:
+    """Whether the name and a known name after it are joined by a dash: two places.
+
+    "the Sudzha-Korenevo road", "the Kupiansk-Lyman direction" name a route between two
+    places, not one longer name.
+    """
+    after = words[length]
+    known = names.get(after.start)
+    joint = words.text[words[length - 1].end : after.start]
+    return known is not None and known[0] is not None and any(d in joint for d in _DASHES)
 
 
 def _tail_of_a_name(

@@ -183,3 +183,13 @@ def test_words_of_a_name_are_joined_by_a_space_or_hyphen(
 def test_a_count_in_capitals_is_no_place(places: Callable[[str], pd.DataFrame]) -> None:
     found = places("Moscow said its forces liberated TEN VILLAGES IN THE Kursk region.")
     assert found["surface"].tolist() == ["Moscow", "Kursk region"]
+
+
+def test_two_places_joined_by_a_dash_are_two_places(
+    places: Callable[[str], pd.DataFrame],
+) -> None:
+    found = places("Fighting went on along the Sudzha-Korenevo road and the Kursk – Sumy highway.")
+    assert found["surface"].tolist() == ["Sudzha", "Korenevo", "Kursk", "Sumy"]
+    assert found["admin1"].iloc[1] == "Kursk Oblast"  # the Korenevo beside Sudzha
+    # A name that runs on into a word no place has is still one name, or none.
+    assert places("The Kursk-based Sever group said so.")["surface"].tolist() == ["Kursk"]
