@@ -433,12 +433,16 @@ def _tail_of_a_name(
 ) -> bool:
     """Whether the word at ``start`` ends a capitalised name begun by an unknown word.
 
-    "Alexei Smirnov" is a person even though some place is called "Smirnov".
+    "Alexei Smirnov" is a person even though some place is called "Smirnov". A word in
+    capitals begins no name, as it continues none (:meth:`_Words.continues`): "TROOPS RETOOK
+    GORNAL" is a shouted line, not a name.
     """
     before = start - len(previous) - 1
+    word = text[before : start - 1]
     return (
         before >= consumed
-        and text[before : start - 1][:1].isupper()
+        and word[:1].isupper()
+        and not (len(word) > 1 and word.isupper())
         and text[start - 1] == " "
         and previous not in not_names
         and not previous.endswith(_POSSESSIVE)

@@ -193,3 +193,9 @@ def test_two_places_joined_by_a_dash_are_two_places(
     assert found["admin1"].iloc[1] == "Kursk Oblast"  # the Korenevo beside Sudzha
     # A name that runs on into a word no place has is still one name, or none.
     assert places("The Kursk-based Sever group said so.")["surface"].tolist() == ["Kursk"]
+
+
+def test_names_in_a_line_in_capitals(places: Callable[[str], pd.DataFrame]) -> None:
+    found = places("RUSSIA SAYS TROOPS RETOOK GORNAL NEAR SUDZHA")
+    assert found["place_name"].tolist() == ["Russia", "Gornal", "Sudzha"]
+    assert places("Alexei Smirnov said so.").empty  # a person, even where a place is Smirnov
