@@ -86,19 +86,15 @@ _FROM = {
     "status_on": "timeline",
     "timeline_from_located": "timeline",
 }
-_MODULES = frozenset(
-    "areas borders control datasets evaluate export extract gazetteer geocode ingest io "
-    "mentions overlays refresh render schema settings sources store timeline".split()
-)
 
 
 def __getattr__(name: str) -> Any:
-    if name in _MODULES:
-        return importlib.import_module(f"mapper.{name}")
     if name in _FROM:
         value = getattr(importlib.import_module(f"mapper.{_FROM[name]}"), name)
         globals()[name] = value
         return value
+    if name in __all__:  # the public names not defined here nor in _FROM are the stages
+        return importlib.import_module(f"mapper.{name}")
     raise AttributeError(f"module 'mapper' has no attribute {name!r}")
 
 

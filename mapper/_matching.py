@@ -23,7 +23,7 @@ from itertools import product
 
 import ahocorasick
 
-from mapper._text import DROPPED, normalize_name, spellings
+from mapper._text import DROPPED, NAME_JOINERS, normalize_name, spellings
 
 # "Russia's" is the key "russia": the possessive ends the word, like a space would.
 # One pattern per apostrophe: a literal first character lets re skip ahead to it.
@@ -123,12 +123,13 @@ def _char_class(chars: frozenset[str]) -> re.Pattern[str]:
 
 
 _BEYOND_ASCII = re.compile(r"[^\x00-\x7f]")
-_JOINER_RUN = re.compile(r"[ \t\n\u00a0\-\u2010\u2013]{2,}")
+_JOINER_RUN = re.compile(f"[{re.escape(NAME_JOINERS)}\n]{{2,}}")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 # The joiners as two marks, a line break apart, so that any run but a paragraph break shows
-# as two marks together.
-_JOINER_MARKS = bytes.maketrans(b" \t-\n", b"\x01\x01\x01\x02")
-_WIDE_JOINERS = tuple(c.encode() for c in "\u00a0\u2010\u2013")
+# as two marks together; the joiners beyond ASCII are made a space first.
+_ASCII_JOINERS = "".join(c for c in NAME_JOINERS if c.isascii()).encode()
+_JOINER_MARKS = bytes.maketrans(_ASCII_JOINERS + b"\n", b"\x01" * len(_ASCII_JOINERS) + b"\x02")
+_WIDE_JOINERS = tuple(c.encode() for c in NAME_JOINERS if not c.isascii())
 
 
 def _joiner_runs(text: str) -> list[tuple[int, int]]:

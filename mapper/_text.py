@@ -38,6 +38,11 @@ FUNCTION_WORDS = frozenset(
 
 WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 
+# What the words of one name may stand joined by, any number of them: spaces, hyphens and
+# dashes, and a line break that is no blank line.
+DASHES = "-\u2010\u2013"
+NAME_JOINERS = " \t\u00a0" + DASHES
+
 
 def lower_keeping_offsets(text: str) -> str:
     """Lower-case ``text`` so that every offset into the result is an offset into ``text``.

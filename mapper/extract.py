@@ -323,10 +323,9 @@ def claims_from_articles(
     # Plain dicts: per-sentence filtering of pandas frames would cost more than the reading.
     text_mentions = mentions[mentions["field"] == "text"].sort_values("start")
     by_article: dict[str, list[_Place]] = {}
-    flat = text_mentions.reset_index()[list(_PLACE_FIELDS)]
-    names = list(_PLACE_FIELDS)
-    for values in zip(*(flat[c].tolist() for c in names), strict=True):
-        record = dict(zip(names, values, strict=True))
+    flat = text_mentions.reset_index()
+    for values in zip(*(flat[c].tolist() for c in _PLACE_FIELDS), strict=True):
+        record = dict(zip(_PLACE_FIELDS, values, strict=True))
         by_article.setdefault(str(record[schema.ARTICLE_ID]), []).append(record)
     rows: list[dict[str, object]] = []
     # Rows as plain dicts, like the mentions: a pandas row costs more to build and to read.

@@ -40,7 +40,9 @@ from mapper._errors import ConfigurationError, GazetteerUnavailable
 from mapper._lexicon import Lexicon, load
 from mapper._matching import Folded, Found, NameMatcher, fold
 from mapper._text import (
+    DASHES,
     FUNCTION_WORDS,
+    NAME_JOINERS,
     Token,
     keyword_of,
     normalize_name,
@@ -58,12 +60,12 @@ _SENTENCE_BREAK = re.compile(r"[.!?][\"”’)]*\s+[A-ZА-Я\"“]|\n\s*\n")
 # The word before a position, read backwards from it (matched on the reversed text).
 _PREVIOUS_WORD = re.compile(r"\s*\.?([\w'’]+)")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-# Words of one name are joined by spaces or a hyphen, never by a blank line.
-_NEXT_WORD = re.compile(r"(?:[ \t\u00a0\-‐–]|\n(?![ \t]*\n))+([^\W_]+(?:['’][^\W_]+)*)")
+_NEXT_WORD = re.compile(
+    rf"(?:[{re.escape(NAME_JOINERS)}]|\n(?![ \t]*\n))+([^\W_]+(?:['’][^\W_]+)*)"
+)
 # The capital letters a name may begin with, Latin and Cyrillic.
 _CAPITAL_CLASS = "A-ZÀ-ÖØ-ÞĀĆČĎĐĒĘĚĞĪŁŃŇŌŐŒŘŚŠŞŤŪŮŰŸŹŻŽА-ЯЁЄІЇҐЎ"
 _CAPITALS = frozenset(c for c in map(chr, range(0x500)) if re.match(f"[{_CAPITAL_CLASS}]", c))
-_DASHES = ("-", "\u2010", "\u2013")
 _LIST_JOIN = re.compile(r"\s*(?:,|and|or|,\s*and)\s*")
 _AFTER_CUE = re.compile(rf"[^\W_]+[\s,]+(?:(?i:the)[\s,]+)?(?=[{_CAPITAL_CLASS}])")
 _LISTED = re.compile(rf"{_LIST_JOIN.pattern}(?<![\w'’])(?=[{_CAPITAL_CLASS}])")
@@ -268,9 +270,7 @@ def find_names(
         if previous in titles or _tail_of_a_name(text, start, consumed, previous, not_names):
             consumed = words[words.capitalised_run() - 1].end
             continue
-        if key is not None and (
-            not _runs_on(words, length, not_names) or _dash_pair(words, length, names)
-        ):
+        if key is not None and not _runs_on(words, length, not_names, names):
             last = words[length - 1]
             if words.lower(length) not in org_after or keyword_of(last.text):
                 add(_found(text, first, last, gazetteer.lookup_key(key), _wanted_kind(key)))
@@ -394,7 +394,7 @@ class _Words:
             and self[k].is_capitalized
             and self[k].text.lower() not in _FUNCTION_WORDS
             and not self[k - 1].text.endswith(_POSSESSIVE)
-            and not (self[k].text.isupper() and len(self[k].text) > 1)
+            and not _in_capitals(self[k].text)
         )
 
     def capitalised_run(self) -> int:
@@ -405,27 +405,29 @@ class _Words:
         return k
 
 
-def _runs_on(words: _Words, length: int, not_names: frozenset[str]) -> bool:
+def _runs_on(
+    words: _Words, length: int, not_names: frozenset[str], names: dict[int, Found]
+) -> bool:
     """Whether the capitalised words after a matched name make it part of a longer one.
 
     "Kursk Oblast Duma" runs on; "in the Belgorod region Ukrainian troops" does not: a name
-    ending in "region" or "district" is followed there by the start of the next clause.
+    ending in "region" or "district" is followed there by the start of the next clause. Nor
+    does a name joined by a dash to another known name (``names``, by start): "the
+    Sudzha-Korenevo road", "the Kupiansk-Lyman direction" name a route between two places.
     """
     if not words.continues(length) or words.is_keyword(length):
         return False
-    return not (words.is_keyword(length - 1) and _bare(words[length].text) in not_names)
-
-
-def _dash_pair(words: _Words, length: int, names: dict[int, Found]) -> bool:
-    """Whether the name and a known name after it are joined by a dash: two places.
-
-    "the Sudzha-Korenevo road", "the Kupiansk-Lyman direction" name a route between two
-    places, not one longer name.
-    """
     after = words[length]
     known = names.get(after.start)
     joint = words.text[words[length - 1].end : after.start]
-    return known is not None and known[0] is not None and any(d in joint for d in _DASHES)
+    if known is not None and known[0] is not None and any(d in joint for d in DASHES):
+        return False
+    return not (words.is_keyword(length - 1) and _bare(after.text) in not_names)
+
+
+def _in_capitals(word: str) -> bool:
+    """A word of more than one letter in capitals: shouted, or an acronym; in no name."""
+    return len(word) > 1 and word.isupper()
 
 
 def _tail_of_a_name(
@@ -434,15 +436,14 @@ def _tail_of_a_name(
     """Whether the word at ``start`` ends a capitalised name begun by an unknown word.
 
     "Alexei Smirnov" is a person even though some place is called "Smirnov". A word in
-    capitals begins no name, as it continues none (:meth:`_Words.continues`): "TROOPS RETOOK
-    GORNAL" is a shouted line, not a name.
+    capitals begins no name, as it continues none: "TROOPS RETOOK GORNAL" is a shouted line.
     """
     before = start - len(previous) - 1
     word = text[before : start - 1]
     return (
         before >= consumed
         and word[:1].isupper()
-        and not (len(word) > 1 and word.isupper())
+        and not _in_capitals(word)
         and text[start - 1] == " "
         and previous not in not_names
         and not previous.endswith(_POSSESSIVE)
@@ -819,8 +820,7 @@ def _resolve(found: list[_Found], text: str) -> None:
         (i for i, f in enumerate(found) if f.want in ("oblast", "district")), default=-1
     )
     for position, (f, key) in enumerate(zip(found, keys, strict=True)):
-        following = found[position + 1 : last_region + 1]
-        qualifiers = _qualifiers(f, following, text) if following else set()
+        qualifiers = _qualifiers(f, found[position + 1 : last_region + 1], text)
         # The same name with the same qualifiers scores the same wherever it stands.
         memo = (key, f.want or "", tuple(sorted(qualifiers)))
         if memo not in chosen or f.pinned:
