@@ -2,9 +2,8 @@
 
 Usage: ``python -m benchmarks [--quick]``. Figures are printed (and written to
 ``outputs/benchmarks.json``), never asserted: speed depends on the machine, and on how the
-interpreter was built (one compiled with profile-guided optimisation, as distributions ship
-it, runs this pure-Python code faster than a plain source build), so the interpreter is named
-first.
+interpreter was built (a distribution's optimised build runs this pure-Python code faster
+than a plain source build), so the interpreter is named first.
 """
 
 from __future__ import annotations
@@ -25,15 +24,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller inputs, fewer repeats")
     parser.add_argument("--out", type=Path, default=Path("outputs") / "benchmarks.json")
     args = parser.parse_args()
+    python = f"{platform.python_implementation()} {platform.python_version()}"
+    # The venv's python is a link: name the build it runs.
+    interpreter = os.path.realpath(sys.executable)
     results = {
-        "machine": f"{platform.processor() or platform.machine()}, "
-        f"Python {platform.python_version()}",
-        # The venv's python is a link: name the build it runs.
-        "interpreter": os.path.realpath(sys.executable),
+        "machine": f"{platform.processor() or platform.machine()}, {python}",
+        "interpreter": interpreter,
     }
-    print(
-        f"{platform.python_implementation()} {platform.python_version()}: {results['interpreter']}"
-    )
+    print(f"{python}: {interpreter}")
     results["gazetteer"] = gazetteer.run(quick=args.quick)
     results["extraction"] = extraction.run(quick=args.quick)
     results["map_budget"] = map_budget.run(quick=args.quick)
